@@ -1,1 +1,2 @@
-//! placeholder
+//! The files engine (being written).
+pub mod process;

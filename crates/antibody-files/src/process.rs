@@ -1,0 +1,1 @@
+//! Process memory reading (being written).
