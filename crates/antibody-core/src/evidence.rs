@@ -146,7 +146,9 @@ mod tests {
 
     #[test]
     fn nested_member_displays_with_bang() {
-        let l = Location::file("/e/outer.zip").member("dir/inner.tar").member("x.exe");
+        let l = Location::file("/e/outer.zip")
+            .member("dir/inner.tar")
+            .member("x.exe");
         assert_eq!(l.to_string(), "/e/outer.zip!dir/inner.tar!x.exe");
         assert_eq!(l.depth(), 2);
         assert_eq!(l.leaf_name(), "x.exe");

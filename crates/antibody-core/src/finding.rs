@@ -147,7 +147,11 @@ impl Finding {
                 if let Some(info) = &self.file {
                     file["size"] = json!(info.size);
                     let mut hash = serde_json::Map::new();
-                    for (k, v) in [("md5", &info.md5), ("sha1", &info.sha1), ("sha256", &info.sha256)] {
+                    for (k, v) in [
+                        ("md5", &info.md5),
+                        ("sha1", &info.sha1),
+                        ("sha256", &info.sha256),
+                    ] {
                         if let Some(v) = v {
                             hash.insert(k.into(), json!(v));
                         }

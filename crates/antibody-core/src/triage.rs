@@ -219,7 +219,13 @@ fn is_tar(head: &[u8]) -> bool {
     let sum: u32 = head[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u32::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(b)
+            }
+        })
         .sum();
     stored == sum && head[0] != 0
 }
@@ -247,7 +253,11 @@ fn sniff_text(head: &[u8]) -> Kind {
     if is_mail_header(text) {
         return Kind::Email;
     }
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(8).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(8)
+        .collect();
     if !lines.is_empty()
         && lines
             .iter()
@@ -277,7 +287,16 @@ fn is_mail_header(text: &str) -> bool {
             break;
         }
         let lower = line.to_ascii_lowercase();
-        for h in ["from:", "to:", "subject:", "date:", "message-id:", "received:", "return-path:", "mime-version:"] {
+        for h in [
+            "from:",
+            "to:",
+            "subject:",
+            "date:",
+            "message-id:",
+            "received:",
+            "return-path:",
+            "mime-version:",
+        ] {
             if lower.starts_with(h) {
                 seen += 1;
             }
@@ -290,18 +309,37 @@ fn is_mail_header(text: &str) -> bool {
 /// `<13>Jan  1 ...`, `Jan  1 00:00:00 host prog[pid]: ...`, ISO timestamps.
 fn is_log_line(line: &str) -> bool {
     let l = line.trim_start();
-    if l.starts_with('<') && l[1..].chars().take_while(char::is_ascii_digit).count() > 0 && l.contains('>') {
+    if l.starts_with('<')
+        && l[1..].chars().take_while(char::is_ascii_digit).count() > 0
+        && l.contains('>')
+    {
         return true;
     }
-    if l.contains("\" ") && l.contains(" [") && (l.contains("\"GET ") || l.contains("\"POST ") || l.contains("\"HEAD ") || l.contains("\"-\"")) {
+    if l.contains("\" ")
+        && l.contains(" [")
+        && (l.contains("\"GET ")
+            || l.contains("\"POST ")
+            || l.contains("\"HEAD ")
+            || l.contains("\"-\""))
+    {
         return true;
     }
-    const MONTHS: [&str; 12] = ["Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ", "Dec "];
-    if MONTHS.iter().any(|m| l.starts_with(m)) && l.get(7..15).is_some_and(|t| t.as_bytes().get(2) == Some(&b':')) {
+    const MONTHS: [&str; 12] = [
+        "Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ",
+        "Dec ",
+    ];
+    if MONTHS.iter().any(|m| l.starts_with(m))
+        && l.get(7..15)
+            .is_some_and(|t| t.as_bytes().get(2) == Some(&b':'))
+    {
         return true;
     }
     let b = l.as_bytes();
-    b.len() > 19 && b[4] == b'-' && b[7] == b'-' && (b[10] == b'T' || b[10] == b' ') && b[13] == b':'
+    b.len() > 19
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && (b[10] == b'T' || b[10] == b' ')
+        && b[13] == b':'
 }
 
 #[cfg(test)]
@@ -357,7 +395,10 @@ mod tests {
         );
         assert_eq!(sniff(b"just some notes\nabout things\n"), Kind::Text);
         assert_eq!(sniff(b"#Fields: date time cs-uri-stem\n"), Kind::Log);
-        assert_eq!(sniff(b"May  4 10:00:00 host sshd[1]: Accepted\n"), Kind::Log);
+        assert_eq!(
+            sniff(b"May  4 10:00:00 host sshd[1]: Accepted\n"),
+            Kind::Log
+        );
     }
 
     #[test]

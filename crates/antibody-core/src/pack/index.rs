@@ -69,9 +69,17 @@ impl IndicatorIndex {
                 });
                 let v = ind.value.clone();
                 match ind.kind {
-                    IndicatorType::Md5 => idx.hashes.entry((HashAlgo::Md5, v)).or_default().push(id),
-                    IndicatorType::Sha1 => idx.hashes.entry((HashAlgo::Sha1, v)).or_default().push(id),
-                    IndicatorType::Sha256 => idx.hashes.entry((HashAlgo::Sha256, v)).or_default().push(id),
+                    IndicatorType::Md5 => {
+                        idx.hashes.entry((HashAlgo::Md5, v)).or_default().push(id)
+                    }
+                    IndicatorType::Sha1 => {
+                        idx.hashes.entry((HashAlgo::Sha1, v)).or_default().push(id)
+                    }
+                    IndicatorType::Sha256 => idx
+                        .hashes
+                        .entry((HashAlgo::Sha256, v))
+                        .or_default()
+                        .push(id),
                     IndicatorType::Ipv4 | IndicatorType::Ipv6 => {
                         if let Ok(ip) = v.parse() {
                             idx.ips.entry(ip).or_default().push(id);
@@ -86,7 +94,11 @@ impl IndicatorIndex {
                     IndicatorType::FileName | IndicatorType::FilePath => {
                         let path = ind.kind == IndicatorType::FilePath;
                         // Validated at load time; a failure here is skipped.
-                        if let Ok(g) = GlobBuilder::new(&v).case_insensitive(true).literal_separator(path).build() {
+                        if let Ok(g) = GlobBuilder::new(&v)
+                            .case_insensitive(true)
+                            .literal_separator(path)
+                            .build()
+                        {
                             if path {
                                 paths.add(g);
                                 idx.path_ids.push(id);
@@ -117,7 +129,8 @@ impl IndicatorIndex {
     }
 
     fn hits(&self, ids: Option<&Vec<usize>>) -> Vec<IndicatorHit<'_>> {
-        ids.map(|v| v.iter().map(|&i| self.hit(i)).collect()).unwrap_or_default()
+        ids.map(|v| v.iter().map(|&i| self.hit(i)).collect())
+            .unwrap_or_default()
     }
 
     /// Number of indicators indexed.
@@ -146,7 +159,12 @@ impl IndicatorIndex {
     /// Indicators for an IP address: exact addresses and containing CIDRs.
     pub fn ip(&self, ip: IpAddr) -> Vec<IndicatorHit<'_>> {
         let mut v = self.hits(self.ips.get(&ip));
-        v.extend(self.cidrs.iter().filter(|(n, _)| n.contains(&ip)).map(|&(_, i)| self.hit(i)));
+        v.extend(
+            self.cidrs
+                .iter()
+                .filter(|(n, _)| n.contains(&ip))
+                .map(|&(_, i)| self.hit(i)),
+        );
         v
     }
 
@@ -167,13 +185,21 @@ impl IndicatorIndex {
 
     /// File-name indicators matching the last component of `leaf`.
     pub fn file_name(&self, leaf: &str) -> Vec<IndicatorHit<'_>> {
-        self.names.matches(leaf).into_iter().map(|i| self.hit(self.name_ids[i])).collect()
+        self.names
+            .matches(leaf)
+            .into_iter()
+            .map(|i| self.hit(self.name_ids[i]))
+            .collect()
     }
 
     /// File-path indicators matching `path` (`\` treated as `/`).
     pub fn file_path(&self, path: &str) -> Vec<IndicatorHit<'_>> {
         let p = path.replace('\\', "/");
-        self.paths.matches(&p).into_iter().map(|i| self.hit(self.path_ids[i])).collect()
+        self.paths
+            .matches(&p)
+            .into_iter()
+            .map(|i| self.hit(self.path_ids[i]))
+            .collect()
     }
 
     /// All `string` indicators (searched in content by the files engine).
@@ -222,7 +248,10 @@ severity = "low"
 source = "s"
 "#;
         load_files(
-            vec![("pack.toml".into(), manifest.into()), ("indicators.toml".into(), ind.into())],
+            vec![
+                ("pack.toml".into(), manifest.into()),
+                ("indicators.toml".into(), ind.into()),
+            ],
             Origin::Builtin,
             vec![],
         )
@@ -235,15 +264,32 @@ source = "s"
         let p = pack();
         let idx = IndicatorIndex::new([&p]);
         assert_eq!(idx.needed_hashes(), vec![HashAlgo::Sha256]);
-        assert_eq!(idx.hash(HashAlgo::Sha256, "b10fa150e9f022838347115d39fa672440c740a014913947b79464b68dcc2d55").len(), 1);
-        assert!(idx.hash(HashAlgo::Md5, "b10fa150e9f022838347115d39fa672440c740a014913947b79464b68dcc2d55").is_empty());
+        assert_eq!(
+            idx.hash(
+                HashAlgo::Sha256,
+                "b10fa150e9f022838347115d39fa672440c740a014913947b79464b68dcc2d55"
+            )
+            .len(),
+            1
+        );
+        assert!(
+            idx.hash(
+                HashAlgo::Md5,
+                "b10fa150e9f022838347115d39fa672440c740a014913947b79464b68dcc2d55"
+            )
+            .is_empty()
+        );
         assert_eq!(idx.ip("103.216.221.19".parse().unwrap()).len(), 1);
         assert!(idx.ip("103.216.222.19".parse().unwrap()).is_empty());
         assert_eq!(idx.domain("A.Evil.Example.NET.").len(), 1);
         assert!(idx.domain("notevil.example.net").is_empty());
         assert_eq!(idx.file_name("MWDG.SH").len(), 1);
         assert!(idx.file_name("mwdg.sh.txt").is_empty());
-        assert_eq!(idx.file_path("C:\\Server\\BotUI\\App_Data\\Temp\\x.go").len(), 1);
+        assert_eq!(
+            idx.file_path("C:\\Server\\BotUI\\App_Data\\Temp\\x.go")
+                .len(),
+            1
+        );
         assert_eq!(idx.file_path("C:/Server/BotUI/App_Data/Temp/x.go").len(), 1);
     }
 }

@@ -49,7 +49,11 @@ impl Diagnostic {
     }
 
     /// A warning at `file:line`.
-    pub fn warning(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        file: impl Into<String>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             level: Level::Warning,
             ..Diagnostic::error(file, line, message)
@@ -110,7 +114,10 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, PackError> {
             diagnostics: vec![Diagnostic::error(
                 "pack.toml",
                 None,
-                format!("{} has no pack.toml; is this a pack directory?", dir.display()),
+                format!(
+                    "{} has no pack.toml; is this a pack directory?",
+                    dir.display()
+                ),
             )],
         });
     }
@@ -118,7 +125,13 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, PackError> {
     load_files(files, origin, diags)
 }
 
-fn collect_dir(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, Vec<u8>)>, diags: &mut Vec<Diagnostic>) {
+fn collect_dir(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<(String, Vec<u8>)>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let rel = |p: &Path| {
         p.strip_prefix(root)
             .unwrap_or(p)
@@ -126,13 +139,21 @@ fn collect_dir(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, Vec
             .replace('\\', "/")
     };
     if depth > 8 {
-        diags.push(Diagnostic::warning(rel(dir), None, "directory nested too deep; not read"));
+        diags.push(Diagnostic::warning(
+            rel(dir),
+            None,
+            "directory nested too deep; not read",
+        ));
         return;
     }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            diags.push(Diagnostic::error(rel(dir), None, format!("cannot read directory: {e}")));
+            diags.push(Diagnostic::error(
+                rel(dir),
+                None,
+                format!("cannot read directory: {e}"),
+            ));
             return;
         }
     };
@@ -149,7 +170,10 @@ fn collect_dir(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, Vec
                     diags.push(Diagnostic::error(
                         rel(&path),
                         None,
-                        format!("file is {} bytes, over the {MAX_PACK_FILE}-byte limit for pack files", m.len()),
+                        format!(
+                            "file is {} bytes, over the {MAX_PACK_FILE}-byte limit for pack files",
+                            m.len()
+                        ),
                     ));
                     continue;
                 }
@@ -157,17 +181,26 @@ fn collect_dir(root: &Path, dir: &Path, depth: usize, out: &mut Vec<(String, Vec
             }
             match std::fs::read(&path) {
                 Ok(bytes) => out.push((rel(&path), bytes)),
-                Err(e) => diags.push(Diagnostic::error(rel(&path), None, format!("cannot read: {e}"))),
+                Err(e) => diags.push(Diagnostic::error(
+                    rel(&path),
+                    None,
+                    format!("cannot read: {e}"),
+                )),
             }
         }
     }
 }
 
 /// Loads a pack from `(relative path, content)` pairs.
-pub fn load_files(files: Vec<(String, Vec<u8>)>, origin: Origin, mut diags: Vec<Diagnostic>) -> Result<Loaded, PackError> {
+pub fn load_files(
+    files: Vec<(String, Vec<u8>)>,
+    origin: Origin,
+    mut diags: Vec<Diagnostic>,
+) -> Result<Loaded, PackError> {
     let mut manifest = None;
     let mut indicator_files = Vec::new();
-    let (mut yara, mut sigma, mut network, mut exposure) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut yara, mut sigma, mut network, mut exposure) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for (path, bytes) in files {
         let text = match String::from_utf8(bytes) {
             Ok(t) => t,
@@ -175,7 +208,10 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, origin: Origin, mut diags: Vec<
                 diags.push(Diagnostic::error(
                     &path,
                     None,
-                    format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                    format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 ));
                 continue;
             }
@@ -184,7 +220,7 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, origin: Origin, mut diags: Vec<
         let ext = lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         if path == "pack.toml" {
             manifest = Some(text);
-        } else if (lower.starts_with("indicators") && ext == "toml") || lower.starts_with("indicators/") && ext == "toml" {
+        } else if lower.starts_with("indicators") && ext == "toml" {
             indicator_files.push((path, text));
         } else if lower.starts_with("yara/") && matches!(ext, "yar" | "yara") {
             yara.push(RuleFile { path, text });
@@ -195,16 +231,26 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, origin: Origin, mut diags: Vec<
         } else if lower.starts_with("exposure/") && ext == "toml" {
             exposure.push(RuleFile { path, text });
         } else if !matches!(ext, "md" | "txt") && !lower.ends_with("license") {
-            diags.push(Diagnostic::warning(&path, None, "not a pack file (ignored)"));
+            diags.push(Diagnostic::warning(
+                &path,
+                None,
+                "not a pack file (ignored)",
+            ));
         }
     }
     let origin_s = origin.to_string();
     let Some(manifest) = manifest else {
         diags.push(Diagnostic::error("pack.toml", None, "missing"));
-        return Err(PackError { origin: origin_s, diagnostics: diags });
+        return Err(PackError {
+            origin: origin_s,
+            diagnostics: diags,
+        });
     };
     let Some((meta, sources)) = parse_manifest(&manifest, &mut diags) else {
-        return Err(PackError { origin: origin_s, diagnostics: diags });
+        return Err(PackError {
+            origin: origin_s,
+            diagnostics: diags,
+        });
     };
     let mut indicators = Vec::new();
     for (path, text) in &indicator_files {
@@ -221,10 +267,22 @@ pub fn load_files(files: Vec<(String, Vec<u8>)>, origin: Origin, mut diags: Vec<
         }
     }
     if diags.iter().any(|d| d.level == Level::Error) {
-        return Err(PackError { origin: origin_s, diagnostics: diags });
+        return Err(PackError {
+            origin: origin_s,
+            diagnostics: diags,
+        });
     }
     Ok(Loaded {
-        pack: Pack { meta, sources, indicators, yara, sigma, network, exposure, origin },
+        pack: Pack {
+            meta,
+            sources,
+            indicators,
+            yara,
+            sigma,
+            network,
+            exposure,
+            origin,
+        },
         warnings: diags,
     })
 }
@@ -260,7 +318,11 @@ fn parse_manifest(text: &str, diags: &mut Vec<Diagnostic>) -> Option<(PackMeta, 
         Ok(r) => r,
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start));
-            diags.push(Diagnostic::error("pack.toml", line, e.message().to_string()));
+            diags.push(Diagnostic::error(
+                "pack.toml",
+                line,
+                e.message().to_string(),
+            ));
             return None;
         }
     };
@@ -268,18 +330,30 @@ fn parse_manifest(text: &str, diags: &mut Vec<Diagnostic>) -> Option<(PackMeta, 
     let meta = raw.pack;
     let name_ok = !meta.name.is_empty()
         && meta.name.len() <= 64
-        && meta.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && meta
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !meta.name.starts_with('-');
     if !name_ok {
         diags.push(Diagnostic::error(
             "pack.toml",
             Some(line_of(text, text.find("name").unwrap_or(0))),
-            format!("pack name `{}` must be 1–64 lowercase letters, digits and dashes", meta.name),
+            format!(
+                "pack name `{}` must be 1–64 lowercase letters, digits and dashes",
+                meta.name
+            ),
         ));
     }
     for id in &meta.attack {
         if !is_attack_id(id) {
-            diags.push(Diagnostic::error("pack.toml", None, format!("`{id}` is not an ATT&CK id (T1234, T1234.001, S0514, G0016, M1051, TA0001)")));
+            diags.push(Diagnostic::error(
+                "pack.toml",
+                None,
+                format!(
+                    "`{id}` is not an ATT&CK id (T1234, T1234.001, S0514, G0016, M1051, TA0001)"
+                ),
+            ));
         }
     }
     let mut sources = Vec::new();
@@ -288,15 +362,27 @@ fn parse_manifest(text: &str, diags: &mut Vec<Diagnostic>) -> Option<(PackMeta, 
         let line = line_of(text, s.span().start);
         let s = s.into_inner();
         if !ids.insert(s.id.clone()) {
-            diags.push(Diagnostic::error("pack.toml", Some(line), format!("duplicate source id `{}`", s.id)));
+            diags.push(Diagnostic::error(
+                "pack.toml",
+                Some(line),
+                format!("duplicate source id `{}`", s.id),
+            ));
         }
         if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
-            diags.push(Diagnostic::error("pack.toml", Some(line), format!("source `{}` url `{}` is not an http(s) URL", s.id, s.url)));
+            diags.push(Diagnostic::error(
+                "pack.toml",
+                Some(line),
+                format!("source `{}` url `{}` is not an http(s) URL", s.id, s.url),
+            ));
         }
         sources.push(s);
     }
     if sources.is_empty() {
-        diags.push(Diagnostic::error("pack.toml", None, "a pack must cite at least one [[source]]"));
+        diags.push(Diagnostic::error(
+            "pack.toml",
+            None,
+            "a pack must cite at least one [[source]]",
+        ));
     }
     Some((meta, sources))
 }
@@ -327,12 +413,22 @@ struct RawIndicator {
     action: Option<String>,
 }
 
-fn parse_indicators(path: &str, text: &str, sources: &[Source], out: &mut Vec<Indicator>, diags: &mut Vec<Diagnostic>) {
+fn parse_indicators(
+    path: &str,
+    text: &str,
+    sources: &[Source],
+    out: &mut Vec<Indicator>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let raw: RawIndicatorFile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
             let line = e.span().map(|s| line_of(text, s.start));
-            diags.push(Diagnostic::error(path, line, e.message().trim().to_string()));
+            diags.push(Diagnostic::error(
+                path,
+                line,
+                e.message().trim().to_string(),
+            ));
             return;
         }
     };
@@ -362,7 +458,13 @@ fn parse_indicators(path: &str, text: &str, sources: &[Source], out: &mut Vec<In
             }
         };
         let confidence = match r.confidence.as_deref().map(str::parse::<Confidence>) {
-            None if matches!(kind, IndicatorType::Md5 | IndicatorType::Sha1 | IndicatorType::Sha256) => Confidence::High,
+            None if matches!(
+                kind,
+                IndicatorType::Md5 | IndicatorType::Sha1 | IndicatorType::Sha256
+            ) =>
+            {
+                Confidence::High
+            }
             None => Confidence::Medium,
             Some(Ok(c)) => c,
             Some(Err(m)) => {
@@ -371,7 +473,10 @@ fn parse_indicators(path: &str, text: &str, sources: &[Source], out: &mut Vec<In
             }
         };
         if !sources.iter().any(|s| s.id == r.source) {
-            err(format!("source `{}` is not a [[source]] id in pack.toml", r.source));
+            err(format!(
+                "source `{}` is not a [[source]] id in pack.toml",
+                r.source
+            ));
             continue;
         }
         if let Some(bad) = r.attack.iter().find(|a| !is_attack_id(a)) {
@@ -383,7 +488,11 @@ fn parse_indicators(path: &str, text: &str, sources: &[Source], out: &mut Vec<In
             continue;
         }
         if let Some(w) = value_warning(kind, &value) {
-            diags.push(Diagnostic::warning(path, Some(line), format!("{kind} `{value}`: {w}")));
+            diags.push(Diagnostic::warning(
+                path,
+                Some(line),
+                format!("{kind} `{value}`: {w}"),
+            ));
         }
         out.push(Indicator {
             kind,
@@ -422,9 +531,19 @@ pub fn normalise_value(kind: IndicatorType, value: &str) -> Result<String, Strin
         return Err("empty value".into());
     }
     let hex = |len: &[usize]| -> Result<String, String> {
-        let h: String = v.chars().filter(|&c| c != ':').collect::<String>().to_ascii_lowercase();
+        let h: String = v
+            .chars()
+            .filter(|&c| c != ':')
+            .collect::<String>()
+            .to_ascii_lowercase();
         if !len.contains(&h.len()) || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!("expected {} hex digits", len.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" or ")));
+            return Err(format!(
+                "expected {} hex digits",
+                len.iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ));
         }
         Ok(h)
     };
@@ -433,15 +552,25 @@ pub fn normalise_value(kind: IndicatorType, value: &str) -> Result<String, Strin
         IndicatorType::Sha1 => hex(&[40]),
         IndicatorType::Sha256 => hex(&[64]),
         IndicatorType::X509Fingerprint => hex(&[40, 64]),
-        IndicatorType::Ipv4 => v.parse::<Ipv4Addr>().map(|a| a.to_string()).map_err(|_| "not an IPv4 address".into()),
-        IndicatorType::Ipv6 => v.parse::<Ipv6Addr>().map(|a| a.to_string()).map_err(|_| "not an IPv6 address".into()),
+        IndicatorType::Ipv4 => v
+            .parse::<Ipv4Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| "not an IPv4 address".into()),
+        IndicatorType::Ipv6 => v
+            .parse::<Ipv6Addr>()
+            .map(|a| a.to_string())
+            .map_err(|_| "not an IPv6 address".into()),
         IndicatorType::Cidr => v
             .parse::<ipnet::IpNet>()
             .map(|n| n.trunc().to_string())
             .map_err(|_| "not a CIDR network (a.b.c.d/n or x::/n)".into()),
         IndicatorType::Domain => {
             let d = v.trim_end_matches('.').to_ascii_lowercase();
-            if is_domain(&d) { Ok(d) } else { Err("not a DNS name (labels of a-z, 0-9, -, at least one dot)".into()) }
+            if is_domain(&d) {
+                Ok(d)
+            } else {
+                Err("not a DNS name (labels of a-z, 0-9, -, at least one dot)".into())
+            }
         }
         IndicatorType::Url => {
             let Some((scheme, rest)) = v.split_once("://") else {
@@ -449,7 +578,12 @@ pub fn normalise_value(kind: IndicatorType, value: &str) -> Result<String, Strin
             };
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");
             let host = host.rsplit('@').next().unwrap_or(host);
-            if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+') || host.is_empty() {
+            if scheme.is_empty()
+                || !scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'+')
+                || host.is_empty()
+            {
                 return Err("not a URL with a scheme and a host".into());
             }
             Ok(format!("{}://{}", scheme.to_ascii_lowercase(), rest))
@@ -465,7 +599,11 @@ pub fn normalise_value(kind: IndicatorType, value: &str) -> Result<String, Strin
             Ok(format!("{local}@{domain}"))
         }
         IndicatorType::FileName | IndicatorType::FilePath => {
-            let p = if kind == IndicatorType::FilePath { v.replace('\\', "/") } else { v.to_string() };
+            let p = if kind == IndicatorType::FilePath {
+                v.replace('\\', "/")
+            } else {
+                v.to_string()
+            };
             globset::GlobBuilder::new(&p)
                 .case_insensitive(true)
                 .literal_separator(kind == IndicatorType::FilePath)
@@ -475,12 +613,23 @@ pub fn normalise_value(kind: IndicatorType, value: &str) -> Result<String, Strin
         }
         IndicatorType::Ja4 => {
             let parts: Vec<&str> = v.split('_').collect();
-            let ok = parts.len() == 3 && parts[0].len() == 10 && parts[1].len() == 12 && parts[2].len() == 12
+            let ok = parts.len() == 3
+                && parts[0].len() == 10
+                && parts[1].len() == 12
+                && parts[2].len() == 12
                 && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
-                && parts[1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
-            if ok { Ok(v.to_ascii_lowercase()) } else { Err("not a JA4 fingerprint (a_b_c: 10 + 12 + 12 characters)".into()) }
+                && parts[1..]
+                    .iter()
+                    .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+            if ok {
+                Ok(v.to_ascii_lowercase())
+            } else {
+                Err("not a JA4 fingerprint (a_b_c: 10 + 12 + 12 characters)".into())
+            }
         }
-        IndicatorType::X509Subject | IndicatorType::X509Issuer | IndicatorType::String => Ok(v.to_string()),
+        IndicatorType::X509Subject | IndicatorType::X509Issuer | IndicatorType::String => {
+            Ok(v.to_string())
+        }
     }
 }
 
@@ -488,9 +637,12 @@ fn value_warning(kind: IndicatorType, value: &str) -> Option<&'static str> {
     match kind {
         IndicatorType::Ipv4 | IndicatorType::Ipv6 => {
             let ip: IpAddr = value.parse().ok()?;
-            is_non_public(ip).then_some("private, loopback or documentation address: hits may be local traffic")
+            is_non_public(ip)
+                .then_some("private, loopback or documentation address: hits may be local traffic")
         }
-        IndicatorType::String if value.len() < 6 => Some("strings under 6 bytes cause false positives"),
+        IndicatorType::String if value.len() < 6 => {
+            Some("strings under 6 bytes cause false positives")
+        }
         _ => None,
     }
 }
@@ -530,7 +682,13 @@ pub fn is_domain(d: &str) -> bool {
                 && l.len() <= 63
                 && !l.starts_with('-')
                 && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         })
-        && !d.rsplit('.').next().unwrap_or("").bytes().all(|b| b.is_ascii_digit())
+        && !d
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
 }

@@ -47,7 +47,10 @@ pub fn builtins() -> Vec<Result<Loaded, PackError>> {
 fn collect_embedded(dir: &Dir<'static>, root: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
     for f in dir.files() {
         let rel = f.path().strip_prefix(root).unwrap_or(f.path());
-        out.push((rel.to_string_lossy().replace('\\', "/"), f.contents().to_vec()));
+        out.push((
+            rel.to_string_lossy().replace('\\', "/"),
+            f.contents().to_vec(),
+        ));
     }
     for d in dir.dirs() {
         collect_embedded(d, root, out);
@@ -106,7 +109,11 @@ severity = "loud"
 source = "nope"
 "#;
         let err = load(text).unwrap_err();
-        let lines: Vec<_> = err.diagnostics.iter().map(|d| (d.line, d.message.clone())).collect();
+        let lines: Vec<_> = err
+            .diagnostics
+            .iter()
+            .map(|d| (d.line, d.message.clone()))
+            .collect();
         assert_eq!(err.diagnostics.len(), 3, "{lines:?}");
         assert_eq!(lines[0].0, Some(2));
         assert!(lines[0].1.contains("64 hex digits"));
@@ -134,9 +141,15 @@ severity = "high"
 source = "s1"
 "#;
         let loaded = load(text).unwrap();
-        assert_eq!(loaded.pack.indicators[0].value, "0322c4c2d511f73ab55bf3f43b1b0f152188d7146cc67ff497ad275d9dd1c20f");
+        assert_eq!(
+            loaded.pack.indicators[0].value,
+            "0322c4c2d511f73ab55bf3f43b1b0f152188d7146cc67ff497ad275d9dd1c20f"
+        );
         assert_eq!(loaded.pack.indicators[1].value, "evil.example.com");
-        assert_eq!(loaded.pack.indicators[0].confidence, crate::Confidence::High);
+        assert_eq!(
+            loaded.pack.indicators[0].confidence,
+            crate::Confidence::High
+        );
     }
 
     #[test]
@@ -148,8 +161,13 @@ source = "s1"
 
     #[test]
     fn unknown_field_is_an_error() {
-        let err = load("[[indicator]]\ntype = \"md5\"\nvalue = \"x\"\ncolour = \"red\"\n").unwrap_err();
-        assert!(err.diagnostics[0].message.contains("colour"), "{:?}", err.diagnostics);
+        let err =
+            load("[[indicator]]\ntype = \"md5\"\nvalue = \"x\"\ncolour = \"red\"\n").unwrap_err();
+        assert!(
+            err.diagnostics[0].message.contains("colour"),
+            "{:?}",
+            err.diagnostics
+        );
     }
 
     #[test]
@@ -164,13 +182,24 @@ source = "s1"
     fn value_checks() {
         use IndicatorType as T;
         assert!(normalise_value(T::Cidr, "103.216.221.0/24").is_ok());
-        assert_eq!(normalise_value(T::Cidr, "10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(
+            normalise_value(T::Cidr, "10.1.2.3/8").unwrap(),
+            "10.0.0.0/8"
+        );
         assert!(normalise_value(T::Url, "example.com/x").is_err());
         assert!(normalise_value(T::Email, "a@b").is_err());
         assert!(normalise_value(T::FileName, "[").is_err());
         assert!(normalise_value(T::Domain, "1.2.3.4").is_err());
         assert!(normalise_value(T::Ja4, "t13d1516h2_8daaf6152771_e5627efa2ab1").is_ok());
-        assert_eq!(normalise_value(T::X509Fingerprint, "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd").unwrap().len(), 40);
+        assert_eq!(
+            normalise_value(
+                T::X509Fingerprint,
+                "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd"
+            )
+            .unwrap()
+            .len(),
+            40
+        );
         assert!(is_attack_id("T1573.002") && is_attack_id("S0514") && is_attack_id("TA0001"));
         assert!(!is_attack_id("T15") && !is_attack_id("X0001"));
     }

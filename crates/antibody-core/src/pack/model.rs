@@ -148,7 +148,10 @@ impl FromStr for IndicatorType {
             .find(|t| t.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = IndicatorType::ALL.iter().map(|t| t.as_str()).collect();
-                format!("unknown indicator type `{s}` (expected one of: {})", names.join(", "))
+                format!(
+                    "unknown indicator type `{s}` (expected one of: {})",
+                    names.join(", ")
+                )
             })
     }
 }

@@ -1,0 +1,158 @@
+//! Command-line arguments.
+
+use crate::size::parse_size;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Hunt your own evidence for a state actor's tools, infrastructure and
+/// traces — offline, from files, archives and process memory.
+#[derive(Debug, Parser)]
+#[command(name = "antibody", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Hunt files, folders, archives and process memory with the loaded packs.
+    Hunt(HuntArgs),
+    /// List, show and validate packs.
+    #[command(subcommand)]
+    Packs(PacksCommand),
+    /// Read a case file.
+    #[command(subcommand)]
+    Case(CaseCommand),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Concise summary for people.
+    Terminal,
+    /// One JSON document: summary, findings (ECS), errors.
+    Json,
+    /// One ECS finding per line.
+    Ndjson,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    /// On a terminal only.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Pack selection shared by subcommands.
+#[derive(Debug, Clone, Args)]
+pub struct PackArgs {
+    /// Load the pack in DIR as well as the built-in packs (repeatable).
+    #[arg(long = "pack", value_name = "DIR")]
+    pub packs: Vec<PathBuf>,
+    /// Do not load the built-in packs.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+/// `antibody hunt`.
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Files and folders to hunt (archives are opened, content decides kinds).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also hunt the memory of running processes (Linux; root or CAP_SYS_PTRACE).
+    #[arg(long)]
+    pub processes: bool,
+    #[command(flatten)]
+    pub packs: PackArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
+    pub format: FormatArg,
+    /// Write the output here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep the hunt, its findings and errors in this case file (SQLite).
+    #[arg(long, value_name = "FILE")]
+    pub case: Option<PathBuf>,
+    /// Scanning threads (default: one per CPU).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub threads: usize,
+    /// Skip files larger than this (K, M, G suffixes).
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Leave out paths or names matching this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Do not cross into other file systems.
+    #[arg(long)]
+    pub one_file_system: bool,
+    /// Read files instead of memory-mapping them.
+    #[arg(long)]
+    pub no_mmap: bool,
+    /// Deepest archive nesting opened.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub archive_depth: usize,
+    /// Most members read from one archive.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub archive_members: usize,
+    /// Largest expansion ratio of an archive member.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub archive_ratio: u64,
+    /// Most bytes expanded from one file, nested archives included.
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    pub archive_total: u64,
+    /// YARA time limit per item, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub scan_timeout: u64,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Colour in terminal output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+    /// List every item error and every location of grouped findings.
+    #[arg(long, short)]
+    pub verbose: bool,
+}
+
+/// `antibody packs ...`.
+#[derive(Debug, Subcommand)]
+pub enum PacksCommand {
+    /// List the loaded packs.
+    List(PackArgs),
+    /// Show one pack: sources, indicators, rules.
+    Show {
+        /// Pack name.
+        name: String,
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+    /// Check pack directories and report every problem with file and line.
+    Validate {
+        /// Pack directories.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+}
+
+/// `antibody case ...`.
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Print a case: its hunts, findings and errors.
+    Show {
+        /// The case file.
+        case: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
+        format: FormatArg,
+        /// Colour in terminal output.
+        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+        color: ColorArg,
+    },
+}

@@ -1,0 +1,198 @@
+//! `antibody hunt`: hunt paths and process memory with the loaded packs.
+
+use crate::cli::{FormatArg, HuntArgs};
+use crate::output::{self, Bar};
+use crate::packs;
+use crate::sink::HuntSink;
+use antibody_case::{Case, NewHunt};
+use antibody_core::{ItemError, ItemErrorKind, PackInfo, Summary};
+use antibody_files::{ArchiveLimits, FileHunter, HuntOptions};
+use antibody_report::{Options, Report};
+use anyhow::{Context, bail};
+use chrono::Utc;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
+    if args.paths.is_empty() && !args.processes {
+        bail!("nothing to hunt: give one or more paths, or --processes");
+    }
+    for p in &args.paths {
+        // symlink_metadata: a dangling link given on purpose is still there.
+        if std::fs::symlink_metadata(p).is_err() {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    let loaded = packs::load(&args.packs);
+    if loaded.packs.is_empty() {
+        for (origin, d) in &loaded.problems {
+            eprintln!("antibody: {origin}: {d}");
+        }
+        bail!("no usable pack: nothing to hunt with");
+    }
+    let options = HuntOptions {
+        threads: args.threads,
+        max_file_size: args.max_file_size,
+        excludes: args.exclude.clone(),
+        one_file_system: args.one_file_system,
+        mmap: !args.no_mmap,
+        archives: ArchiveLimits {
+            max_depth: args.archive_depth,
+            max_members: args.archive_members,
+            max_ratio: args.archive_ratio,
+            max_total: args.archive_total,
+            ..ArchiveLimits::default()
+        },
+        scan_timeout: Duration::from_secs(args.scan_timeout.max(1)),
+        ..HuntOptions::default()
+    };
+    let (hunter, rule_problems) = FileHunter::new(&loaded.packs, options);
+
+    let mut targets: Vec<String> = args
+        .paths
+        .iter()
+        .map(|p| antibody_files::walk::display_path(p))
+        .collect();
+    if args.processes {
+        targets.push("processes".into());
+    }
+    let pack_infos: Vec<PackInfo> = loaded
+        .packs
+        .iter()
+        .map(|p| PackInfo {
+            name: p.meta.name.clone(),
+            version: p.meta.version.clone(),
+            origin: p.origin.to_string(),
+        })
+        .collect();
+    let case = match &args.case {
+        Some(path) => {
+            let mut case =
+                Case::open(path).with_context(|| format!("opening case {}", path.display()))?;
+            let hunt = case.begin_hunt(&NewHunt {
+                version: env!("CARGO_PKG_VERSION").into(),
+                targets: targets.clone(),
+                args: std::env::args().skip(1).collect(),
+                packs: pack_infos.clone(),
+            })?;
+            Some((case, hunt))
+        }
+        None => None,
+    };
+
+    let started = Utc::now();
+    let clock = Instant::now();
+    let sink = HuntSink::new(case);
+    // Pack problems are reported like unreadable items: the hunt goes on
+    // with everything that loaded, and the exit code says something was
+    // left out.
+    for (origin, d) in &loaded.problems {
+        if d.level == antibody_core::pack::Level::Error {
+            let at = d
+                .line
+                .map(|l| format!("{}:{l}", d.file))
+                .unwrap_or_else(|| d.file.clone());
+            antibody_core::Sink::error(
+                &sink,
+                ItemError::new(
+                    format!("pack {origin}/{at}"),
+                    ItemErrorKind::Corrupt,
+                    d.message.clone(),
+                ),
+            );
+        } else {
+            eprintln!("antibody: {origin}: {d}");
+        }
+    }
+    for p in &rule_problems {
+        let d = &p.diagnostic;
+        let at = d
+            .line
+            .map(|l| format!("{}:{l}", d.file))
+            .unwrap_or_else(|| d.file.clone());
+        antibody_core::Sink::error(
+            &sink,
+            ItemError::new(
+                format!("pack {}/{at}", p.pack),
+                ItemErrorKind::Corrupt,
+                format!("YARA rule file left out: {}", d.message),
+            ),
+        );
+    }
+
+    let bar = Bar::new(args.quiet);
+    let mut summary = Summary::default();
+    if !args.paths.is_empty() {
+        summary = hunter.hunt_paths(&args.paths, &sink, &bar);
+    }
+    if args.processes {
+        let mem = hunter.hunt_processes(&sink, &bar);
+        summary.items += mem.items;
+        summary.bytes += mem.bytes;
+    }
+    bar.finish();
+
+    let (findings, errors, case) = sink.finish();
+    summary.version = env!("CARGO_PKG_VERSION").into();
+    summary.targets = targets;
+    summary.started = Some(started);
+    summary.finished = Some(Utc::now());
+    summary.seconds = clock.elapsed().as_secs_f64();
+    summary.packs = pack_infos;
+    summary.yara_rules = hunter.rule_count();
+    summary.indicators = hunter.indicator_count();
+    for f in &findings {
+        summary.count_finding(f);
+    }
+    for e in &errors {
+        summary.count_error(e);
+    }
+    if let Some((mut case, hunt, failed)) = case {
+        if let Some(msg) = failed {
+            eprintln!("antibody: warning: the case could not be fully written: {msg}");
+        }
+        case.finish_hunt(hunt, &summary)
+            .context("finishing the hunt in the case")?;
+    }
+
+    let report = Report {
+        summary: &summary,
+        findings: &findings,
+        errors: &errors,
+    };
+    let to_file = args.output.is_some();
+    let opts = Options {
+        color: output::color(args.color, to_file) && args.format == FormatArg::Terminal,
+        verbose: args.verbose,
+        ..Options::default()
+    };
+    match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            antibody_report::render(output::format(args.format), &report, &opts, &mut w)?;
+            w.flush()?;
+            if args.format != FormatArg::Terminal {
+                // The file is for machines; people still get the summary.
+                let term = Options {
+                    color: output::color(args.color, false),
+                    ..opts
+                };
+                let mut out = std::io::stdout().lock();
+                antibody_report::render(
+                    antibody_report::Format::Terminal,
+                    &report,
+                    &term,
+                    &mut out,
+                )?;
+            }
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            antibody_report::render(output::format(args.format), &report, &opts, &mut out)?;
+            out.flush()?;
+        }
+    }
+    Ok(summary.exit_code())
+}
