@@ -8,7 +8,7 @@ use crate::scan::{Shared, Worker, scan_error, yara_finding};
 use crate::walk::{self, WalkOptions, Walked, display_path};
 use antibody_archive::Limits;
 use antibody_core::pack::{HashAlgo, IndicatorIndex, Pack};
-use antibody_core::{Engine, ItemError, ItemErrorKind, Location, Sink, Summary};
+use antibody_core::{Engine, ItemError, ItemErrorKind, Kind, Location, Sink, Summary};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::fs::File;
@@ -57,8 +57,9 @@ impl Default for HuntOptions {
 
 /// Receives progress from the workers (a progress bar on a terminal).
 pub trait Progress: Sync {
-    /// One item was hunted.
-    fn item(&self, location: &str, bytes: u64);
+    /// One top-level item was hunted: a file (with its kind) or a process
+    /// (kind `None`), and the bytes read from it.
+    fn item(&self, location: &str, kind: Option<Kind>, bytes: u64);
 }
 
 /// Progress that goes nowhere.
@@ -66,7 +67,7 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn item(&self, _: &str, _: u64) {}
+    fn item(&self, _: &str, _: Option<Kind>, _: u64) {}
 }
 
 /// The files engine, ready to hunt: rules compiled and indicators indexed.
@@ -218,8 +219,8 @@ impl FileHunter {
             Ok(c) => c,
             Err(e) => return sink.error(io_error(&shown, &e)),
         };
-        worker.hunt_file(&Location::file(shown.clone()), &content, mtime);
-        progress.item(&shown, len);
+        let kind = worker.hunt_file(&Location::file(shown.clone()), &content, mtime);
+        progress.item(&shown, Some(kind), len);
     }
 
     /// Hunts the memory of every readable process on this machine (Linux)
@@ -302,7 +303,7 @@ impl FileHunter {
                                         ),
                                     ));
                                 }
-                                progress.item(&shown, stats.bytes);
+                                progress.item(&shown, None, stats.bytes);
                             }
                             Err(e) => sink.error(e),
                         }

@@ -6,8 +6,8 @@ use crate::rules::RuleSet;
 use antibody_archive::{Budget, Limits};
 use antibody_core::pack::{HashAlgo, IndicatorHit, IndicatorIndex};
 use antibody_core::{
-    Engine, Finding, Item, ItemError, ItemErrorKind, Location, Match, Observable, RuleRef, Sink,
-    Summary, sniff, triage::SNIFF_LEN,
+    Engine, Finding, Item, ItemError, ItemErrorKind, Kind, Location, Match, Observable, RuleRef,
+    Sink, Summary, sniff, triage::SNIFF_LEN,
 };
 use chrono::{DateTime, Utc};
 use std::sync::Mutex;
@@ -39,10 +39,10 @@ impl<'a> Worker<'a> {
         Worker { shared, scanner }
     }
 
-    /// Hunts one top-level file's content.
-    pub fn hunt_file(&mut self, loc: &Location, data: &[u8], mtime: Option<DateTime<Utc>>) {
+    /// Hunts one top-level file's content; returns its kind.
+    pub fn hunt_file(&mut self, loc: &Location, data: &[u8], mtime: Option<DateTime<Utc>>) -> Kind {
         let budget = Budget::new(self.shared.archive_limits);
-        self.hunt_item(loc, data, mtime, &budget);
+        self.hunt_item(loc, data, mtime, &budget)
     }
 
     fn hunt_item(
@@ -51,7 +51,7 @@ impl<'a> Worker<'a> {
         data: &[u8],
         mtime: Option<DateTime<Utc>>,
         budget: &Budget,
-    ) {
+    ) -> Kind {
         let sh = self.shared;
         let kind = sniff(&data[..data.len().min(SNIFF_LEN)]);
         let specialists: Vec<&dyn Engine> = sh
@@ -179,6 +179,7 @@ impl<'a> Worker<'a> {
                 sh.sink.error(e);
             }
         }
+        kind
     }
 }
 

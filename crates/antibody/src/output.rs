@@ -1,6 +1,9 @@
 //! Where output goes, colour decisions, and the progress bar.
 
 use crate::cli::{ColorArg, FormatArg};
+use crate::sink::HuntSink;
+use antibody_case::ItemRecord;
+use antibody_core::Kind;
 use antibody_report::Format;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
@@ -27,15 +30,17 @@ pub fn color(c: ColorArg, to_file: bool) -> bool {
     }
 }
 
-/// A spinner with counts on a terminal; nothing when piped or `--quiet`.
-pub struct Bar {
+/// A spinner with counts on a terminal (nothing when piped or `--quiet`),
+/// which also hands each top-level item to the case.
+pub struct Bar<'a> {
     bar: Option<ProgressBar>,
     items: AtomicU64,
+    sink: &'a HuntSink,
 }
 
-impl Bar {
+impl<'a> Bar<'a> {
     /// A bar on stderr if it is a terminal and not `quiet`.
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, sink: &'a HuntSink) -> Self {
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
             b.set_style(
@@ -48,6 +53,7 @@ impl Bar {
         Bar {
             bar,
             items: AtomicU64::new(0),
+            sink,
         }
     }
 
@@ -59,8 +65,16 @@ impl Bar {
     }
 }
 
-impl antibody_files::Progress for Bar {
-    fn item(&self, location: &str, bytes: u64) {
+impl antibody_files::Progress for Bar<'_> {
+    fn item(&self, location: &str, kind: Option<Kind>, bytes: u64) {
+        if let Some(kind) = kind {
+            self.sink.item(ItemRecord {
+                location: location.to_string(),
+                kind,
+                size: bytes,
+                sha256: None,
+            });
+        }
         let n = self.items.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(b) = &self.bar {
             b.inc(bytes);

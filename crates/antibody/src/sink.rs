@@ -1,7 +1,7 @@
 //! The hunt's sink: keeps findings and errors for the report and writes
 //! them to the case in batches, so an interrupted hunt keeps what it found.
 
-use antibody_case::{Case, HuntId};
+use antibody_case::{Case, HuntId, ItemRecord};
 use antibody_core::{Finding, ItemError, Sink};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ struct CaseWriter {
     hunt: HuntId,
     findings: Vec<Finding>,
     errors: Vec<ItemError>,
+    items: Vec<ItemRecord>,
     last: Instant,
     failed: Option<String>,
 }
@@ -26,17 +27,21 @@ impl CaseWriter {
         let r = self
             .case
             .add_findings(self.hunt, &self.findings)
-            .and_then(|_| self.case.add_errors(self.hunt, &self.errors));
+            .and_then(|_| self.case.add_errors(self.hunt, &self.errors))
+            .and_then(|_| self.case.add_items(self.hunt, &self.items));
         if let Err(e) = r {
             self.failed = Some(e.to_string());
         }
         self.findings.clear();
         self.errors.clear();
+        self.items.clear();
         self.last = Instant::now();
     }
 
     fn maybe_flush(&mut self) {
-        if self.findings.len() + self.errors.len() >= BATCH || self.last.elapsed() >= FLUSH_EVERY {
+        if self.findings.len() + self.errors.len() + self.items.len() >= BATCH
+            || self.last.elapsed() >= FLUSH_EVERY
+        {
             self.flush();
         }
     }
@@ -61,6 +66,7 @@ impl HuntSink {
                     hunt,
                     findings: Vec::new(),
                     errors: Vec::new(),
+                    items: Vec::new(),
                     last: Instant::now(),
                     failed: None,
                 })
@@ -97,6 +103,17 @@ impl HuntSink {
         findings.dedup_by(|a, b| a.fingerprint() == b.fingerprint());
         errors.sort_by(|a, b| a.item.cmp(&b.item).then_with(|| a.reason.cmp(&b.reason)));
         (findings, errors, case)
+    }
+}
+
+impl HuntSink {
+    /// Records a top-level item in the case (no-op without a case).
+    pub fn item(&self, item: ItemRecord) {
+        if let Some(c) = &self.case {
+            let mut w = c.lock().unwrap_or_else(|e| e.into_inner());
+            w.items.push(item);
+            w.maybe_flush();
+        }
     }
 }
 

@@ -120,7 +120,7 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         );
     }
 
-    let bar = Bar::new(args.quiet);
+    let bar = Bar::new(args.quiet, &sink);
     let mut summary = Summary::default();
     if !args.paths.is_empty() {
         summary = hunter.hunt_paths(&args.paths, &sink, &bar);
