@@ -293,15 +293,8 @@ impl FileHunter {
                                 let mut c = counted.lock().unwrap_or_else(|e| e.into_inner());
                                 c.0 += 1;
                                 c.1 += stats.bytes;
-                                if stats.truncated {
-                                    sink.error(ItemError::new(
-                                        &shown,
-                                        ItemErrorKind::Limit,
-                                        format!(
-                                            "stopped after {} bytes (process memory limit)",
-                                            stats.bytes
-                                        ),
-                                    ));
+                                if let Some(e) = stats.limit_error(&shown, &self.options.memory) {
+                                    sink.error(e);
                                 }
                                 progress.item(&shown, None, stats.bytes);
                             }

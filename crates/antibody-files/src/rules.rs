@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn string_indicators_become_ascii_and_wide_rules() {
-        let ind = "[[indicator]]\ntype='string'\nvalue='Evil \"quoted\" \\\\ marker'\ndescription='d'\nseverity='high'\nsource='s'\n";
+        let ind = "[[indicator]]\ntype='string'\nvalue='Evil \"quoted\" \\ marker'\ndescription='d'\nseverity='high'\nsource='s'\n";
         let p = pack(Origin::Builtin, &[], ind);
         let (set, problems) = compile([&p]);
         assert!(problems.is_empty(), "{problems:?}");

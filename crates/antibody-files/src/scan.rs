@@ -10,6 +10,7 @@ use antibody_core::{
     Sink, Summary, sniff, triage::SNIFF_LEN,
 };
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 /// Most pattern matches kept in one finding.
@@ -42,7 +43,7 @@ impl<'a> Worker<'a> {
     /// Hunts one top-level file's content; returns its kind.
     pub fn hunt_file(&mut self, loc: &Location, data: &[u8], mtime: Option<DateTime<Utc>>) -> Kind {
         let budget = Budget::new(self.shared.archive_limits);
-        self.hunt_item(loc, data, mtime, &budget)
+        self.hunt_item(loc, data, mtime, &budget).0
     }
 
     fn hunt_item(
@@ -51,7 +52,7 @@ impl<'a> Worker<'a> {
         data: &[u8],
         mtime: Option<DateTime<Utc>>,
         budget: &Budget,
-    ) -> Kind {
+    ) -> (Kind, HashSet<String>) {
         let sh = self.shared;
         let kind = sniff(&data[..data.len().min(SNIFF_LEN)]);
         let specialists: Vec<&dyn Engine> = sh
@@ -128,6 +129,44 @@ impl<'a> Worker<'a> {
             }
             Err(e) => sh.sink.error(scan_error(&shown, &e)),
         }
+        for engine in specialists {
+            let item = Item {
+                location: loc,
+                kind,
+                data,
+            };
+            if let Err(e) = engine.hunt(&item, sh.sink) {
+                sh.sink.error(e);
+            }
+        }
+        // Content rules that fire inside a member also fire on the
+        // container holding it (a tar stores members verbatim; a gzip's
+        // member is its whole content). Report them where they are: on the
+        // innermost member, not again on every container around it.
+        let mut fired_inside = HashSet::new();
+        if kind.is_container() {
+            let errors = antibody_archive::visit_members(
+                kind,
+                data,
+                loc,
+                sh.archive_limits,
+                budget,
+                &mut |l, b| {
+                    let (_, fired) = self.hunt_item(&l, &b, mtime, budget);
+                    fired_inside.extend(fired);
+                },
+            );
+            for e in errors {
+                sh.sink.error(e);
+            }
+        }
+        found.retain(|f| f.offset.is_none() || !fired_inside.contains(&f.rule.id));
+        let mut fired: HashSet<String> = found
+            .iter()
+            .filter(|f| f.offset.is_some())
+            .map(|f| f.rule.id.clone())
+            .collect();
+        fired.extend(fired_inside);
         if !found.is_empty() {
             hash::complete(&mut info, data, &[HashAlgo::Sha256]);
             for mut f in found {
@@ -142,44 +181,7 @@ impl<'a> Worker<'a> {
                 sh.sink.finding(f);
             }
         }
-        for engine in specialists {
-            if let Err(e) = engine.hunt(
-                &Item {
-                    location: loc,
-                    kind,
-                    data,
-                },
-                sh.sink,
-            ) {
-                sh.sink.error(e);
-            }
-        }
-        if kind.is_container() {
-            let mut members = Vec::new();
-            let errors = antibody_archive::visit_members(
-                kind,
-                data,
-                loc,
-                sh.archive_limits,
-                budget,
-                &mut |l, b| {
-                    members.push((l, b));
-                    // Bound what is held at once: hunt members in batches.
-                    if members.len() >= 64 {
-                        for (l, b) in members.drain(..) {
-                            self.hunt_item(&l, &b, mtime, budget);
-                        }
-                    }
-                },
-            );
-            for (l, b) in members {
-                self.hunt_item(&l, &b, mtime, budget);
-            }
-            for e in errors {
-                sh.sink.error(e);
-            }
-        }
-        kind
+        (kind, fired)
     }
 }
 

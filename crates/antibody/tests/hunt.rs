@@ -109,8 +109,10 @@ fn archive_members_are_hunted_and_located_with_bang() {
 fn ndjson_is_one_finding_per_line() {
     let d = tempfile::tempdir().unwrap();
     let pack = write_pack(d.path(), None);
+    let ev = d.path().join("ev");
+    std::fs::create_dir(&ev).unwrap();
     for i in 0..3 {
-        std::fs::write(d.path().join(format!("f{i}")), MARKER).unwrap();
+        std::fs::write(ev.join(format!("f{i}")), MARKER).unwrap();
     }
     let out = antibody()
         .args([
@@ -122,7 +124,7 @@ fn ndjson_is_one_finding_per_line() {
             "--pack",
         ])
         .arg(&pack)
-        .arg(d.path())
+        .arg(&ev)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -500,4 +502,46 @@ fn examples_hunt_shows_findings() {
             >= 1,
         "{doc:#}"
     );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn processes_memory_is_hunted_and_unreadable_processes_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let pack = write_pack(d.path(), None);
+    // A harmless child that builds the marker at run time and waits.
+    let (a, b) = MARKER.split_at(10);
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &format!("import time\ns = ''.join(['{a}', '{b}']) * 3\nprint('ready', flush=True)\ntime.sleep(60)")])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 is installed by scripts/test");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let (code, doc) = hunt_json(&pack, &[os("--processes")]);
+    child.kill().ok();
+    child.wait().ok();
+    let me = format!("pid:{} ", child.id());
+    let hit = doc["findings"].as_array().unwrap().iter().any(|f| {
+        f["antibody"]["location"].as_str().unwrap().starts_with(&me)
+            && f["rule"]["id"] == "Test_Marker"
+            && f["event"]["dataset"] == "antibody.memory"
+    });
+    let denied = errors(&doc)
+        .iter()
+        .any(|e| e.0.starts_with(&me) && e.2.contains("permission denied"));
+    assert!(
+        hit || denied,
+        "child {me} neither hunted nor reported: {doc:#}"
+    );
+    if is_root() {
+        assert!(hit, "root reads every process: {doc:#}");
+    }
+    assert!(code == 1 || code == 3, "{code}");
+    assert!(doc["summary"]["items"].as_u64().unwrap() > 1);
 }
