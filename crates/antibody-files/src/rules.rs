@@ -8,6 +8,10 @@ use antibody_core::pack::{Diagnostic, IndicatorType, Origin, Pack};
 use antibody_core::{Confidence, Severity};
 use std::collections::HashMap;
 
+/// Rule id prefix of findings from `string` indicators (`string:<value>`),
+/// matching the `type:value` ids of the other indicator findings.
+pub const STRING_RULE_PREFIX: &str = "string:";
+
 /// What a finding needs to know about the rule that fired.
 #[derive(Debug, Clone)]
 pub struct RuleInfo {
@@ -123,8 +127,8 @@ pub fn compile<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> (RuleSet, Vec<R
             compiler.new_namespace(&ns);
             match compiler.add_source(src.as_str()) {
                 Ok(_) => {
-                    for g in generated {
-                        info.insert((ns.clone(), g.id.clone()), g);
+                    for (ident, g) in generated {
+                        info.insert((ns.clone(), ident), g);
                     }
                 }
                 Err(e) => problems.push(RuleProblem {
@@ -271,33 +275,36 @@ fn rule_info(pack: &Pack, file: &str, id: String, meta: &HashMap<String, String>
 
 /// Generates one rule per `string` indicator: the literal in ASCII and
 /// UTF-16LE (`ascii wide`).
-fn string_indicator_rules(pack: &Pack) -> (String, Vec<RuleInfo>) {
+fn string_indicator_rules(pack: &Pack) -> (String, Vec<(String, RuleInfo)>) {
     let mut src = String::new();
     let mut infos = Vec::new();
     for (n, ind) in pack.indicators.iter().enumerate() {
         if ind.kind != IndicatorType::String {
             continue;
         }
-        let id = format!("indicator_string_{n}");
+        let ident = format!("indicator_string_{n}");
         src.push_str(&format!(
-            "rule {id} {{ strings: $s = \"{}\" ascii wide condition: $s }}\n",
+            "rule {ident} {{ strings: $s = \"{}\" ascii wide condition: $s }}\n",
             yara_escape(&ind.value)
         ));
-        infos.push(RuleInfo {
-            pack: pack.meta.name.clone(),
-            id,
-            file: "indicators".into(),
-            description: format!("string indicator `{}`: {}", ind.value, ind.description),
-            severity: ind.severity,
-            confidence: ind.confidence,
-            techniques: ind.attack.clone(),
-            reference: pack.source(&ind.source).map(|s| s.url.clone()),
-            action: ind
-                .action
-                .clone()
-                .unwrap_or_else(|| pack.default_action().to_string()),
-            malware: ind.malware.clone(),
-        });
+        infos.push((
+            ident,
+            RuleInfo {
+                pack: pack.meta.name.clone(),
+                id: format!("{STRING_RULE_PREFIX}{}", ind.value),
+                file: "indicators".into(),
+                description: format!("string indicator `{}`: {}", ind.value, ind.description),
+                severity: ind.severity,
+                confidence: ind.confidence,
+                techniques: ind.attack.clone(),
+                reference: pack.source(&ind.source).map(|s| s.url.clone()),
+                action: ind
+                    .action
+                    .clone()
+                    .unwrap_or_else(|| pack.default_action().to_string()),
+                malware: ind.malware.clone(),
+            },
+        ));
     }
     (src, infos)
 }

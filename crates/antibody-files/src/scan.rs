@@ -2,7 +2,7 @@
 //! engines, and archive members (recursively, within limits).
 
 use crate::hash;
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, STRING_RULE_PREFIX};
 use antibody_archive::{Budget, Limits};
 use antibody_core::pack::{HashAlgo, IndicatorHit, IndicatorIndex};
 use antibody_core::{
@@ -161,6 +161,7 @@ impl<'a> Worker<'a> {
             }
         }
         found.retain(|f| f.offset.is_none() || !fired_inside.contains(&f.rule.id));
+        fold_string_hits(&mut found);
         let mut fired: HashSet<String> = found
             .iter()
             .filter(|f| f.offset.is_some())
@@ -182,6 +183,45 @@ impl<'a> Worker<'a> {
             }
         }
         (kind, fired)
+    }
+}
+
+/// Folds string-indicator hits into a pack YARA rule that fired on the same
+/// item with at least their severity: one finding that says "also these
+/// published strings" is what an analyst wants, not one finding per string.
+fn fold_string_hits(found: &mut Vec<Finding>) {
+    let is_string = |f: &Finding| f.rule.id.starts_with(STRING_RULE_PREFIX);
+    let Some(main) = found
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.offset.is_some() && !is_string(f))
+        .max_by_key(|(_, f)| f.severity)
+        .map(|(i, _)| i)
+    else {
+        return;
+    };
+    let severity = found[main].severity;
+    let mut folded = Vec::new();
+    found.retain(|f| {
+        let keep = !(is_string(f) && f.severity <= severity);
+        if !keep {
+            folded.push(format!("`{}`", &f.rule.id[STRING_RULE_PREFIX.len()..]));
+        }
+        keep
+    });
+    if folded.is_empty() {
+        return;
+    }
+    // `retain` may have moved the main finding: find it again.
+    if let Some(f) = found
+        .iter_mut()
+        .filter(|f| f.offset.is_some() && !is_string(f))
+        .max_by_key(|f| f.severity)
+    {
+        f.reason.push_str(&format!(
+            "; the pack's string indicators also match: {}",
+            folded.join(", ")
+        ));
     }
 }
 
@@ -306,5 +346,67 @@ pub(crate) fn scan_error(item: &str, e: &yara_x::ScanError) -> ItemError {
             ItemErrorKind::Unreadable,
             format!("YARA scan failed: {other}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use antibody_core::{Confidence, Severity};
+
+    fn finding(id: &str, severity: Severity, offset: Option<u64>) -> Finding {
+        Finding {
+            rule: RuleRef {
+                id: id.into(),
+                name: id.into(),
+                pack: "p".into(),
+                engine: "files".into(),
+                references: vec![],
+            },
+            title: id.into(),
+            reason: "r".into(),
+            severity,
+            confidence: Confidence::High,
+            techniques: vec![],
+            location: Location::file("/x"),
+            offset,
+            matches: vec![],
+            observables: vec![],
+            file: None,
+            timestamp: None,
+            action: "a".into(),
+        }
+    }
+
+    #[test]
+    fn string_hits_fold_into_a_stronger_rule_on_the_same_item() {
+        let mut found = vec![
+            finding("string:abc", Severity::High, Some(1)),
+            finding("Rule_X", Severity::Critical, Some(0)),
+            finding("string:def", Severity::High, Some(9)),
+            finding("sha256:00", Severity::Critical, None),
+        ];
+        fold_string_hits(&mut found);
+        let ids: Vec<&str> = found.iter().map(|f| f.rule.id.as_str()).collect();
+        assert_eq!(ids, vec!["Rule_X", "sha256:00"]);
+        assert!(
+            found[0].reason.ends_with("also match: `abc`, `def`"),
+            "{}",
+            found[0].reason
+        );
+    }
+
+    #[test]
+    fn string_hits_stay_alone_or_when_more_severe() {
+        let mut alone = vec![finding("string:abc", Severity::High, Some(1))];
+        fold_string_hits(&mut alone);
+        assert_eq!(alone.len(), 1);
+        let mut weaker_rule = vec![
+            finding("Text_Rule", Severity::Medium, Some(0)),
+            finding("string:abc", Severity::High, Some(1)),
+        ];
+        fold_string_hits(&mut weaker_rule);
+        assert_eq!(weaker_rule.len(), 2);
+        assert_eq!(weaker_rule[0].reason, "r");
     }
 }
