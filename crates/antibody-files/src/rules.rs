@@ -171,14 +171,14 @@ pub fn check_file(path: &str, text: &str) -> Vec<Diagnostic> {
                         format!("rule `{id}` has no `description` meta"),
                     ));
                 }
-                if let Some(s) = meta.get("severity") {
-                    if s.parse::<Severity>().is_err() {
-                        out.push(Diagnostic::error(
-                            path,
-                            None,
-                            format!("rule `{id}`: unknown severity `{s}`"),
-                        ));
-                    }
+                if let Some(s) = meta.get("severity")
+                    && s.parse::<Severity>().is_err()
+                {
+                    out.push(Diagnostic::error(
+                        path,
+                        None,
+                        format!("rule `{id}`: unknown severity `{s}`"),
+                    ));
                 }
             }
             out
@@ -193,7 +193,7 @@ fn to_diagnostic(path: &str, report: &str) -> Diagnostic {
     let line = report
         .lines()
         .find_map(|l| l.trim().strip_prefix("--> "))
-        .and_then(|loc| loc.rsplitn(3, ':').nth(1))
+        .and_then(|loc| loc.rsplit(':').nth(1))
         .and_then(|n| n.parse().ok());
     Diagnostic::error(path, line, title)
 }
@@ -231,11 +231,9 @@ fn rule_metas(text: &str) -> Vec<(String, HashMap<String, String>)> {
             in_meta = false;
             continue;
         }
-        if in_meta {
-            if let (Some((_, m)), Some((k, v))) = (current.as_mut(), line.split_once('=')) {
-                let v = v.trim().trim_matches('"').to_string();
-                m.insert(k.trim().to_string(), v);
-            }
+        if in_meta && let (Some((_, m)), Some((k, v))) = (current.as_mut(), line.split_once('=')) {
+            let v = v.trim().trim_matches('"').to_string();
+            m.insert(k.trim().to_string(), v);
         }
     }
     if let Some(c) = current.take() {

@@ -47,6 +47,9 @@ impl CaseWriter {
     }
 }
 
+/// The case a hunt wrote to, its hunt id, and the first write failure.
+pub type OpenCase = (Case, HuntId, Option<String>);
+
 /// Collects a hunt's output.
 pub struct HuntSink {
     findings: Mutex<Vec<Finding>>,
@@ -76,13 +79,7 @@ impl HuntSink {
 
     /// Ends the hunt: flushes the case and returns what was collected, the
     /// case (if any) and a case write failure (if any).
-    pub fn finish(
-        self,
-    ) -> (
-        Vec<Finding>,
-        Vec<ItemError>,
-        Option<(Case, HuntId, Option<String>)>,
-    ) {
+    pub fn finish(self) -> (Vec<Finding>, Vec<ItemError>, Option<OpenCase>) {
         let case = self.case.map(|m| {
             let mut w = m.into_inner().unwrap_or_else(|e| e.into_inner());
             w.flush();
