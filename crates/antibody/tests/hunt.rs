@@ -136,6 +136,16 @@ fn ndjson_is_one_finding_per_line() {
         assert_eq!(v["event"]["kind"], "alert");
         assert_eq!(v["rule"]["id"], "Test_Marker");
     }
+    // Without --quiet the person watching gets the totals on stderr.
+    let out = antibody()
+        .args(["hunt", "--no-builtin", "--format", "ndjson", "--pack"])
+        .arg(&pack)
+        .arg(&ev)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 3);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("3 findings"), "{err}");
 }
 
 #[test]

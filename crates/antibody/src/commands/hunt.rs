@@ -192,6 +192,15 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
             let mut out = std::io::stdout().lock();
             antibody_report::render(output::format(args.format), &report, &opts, &mut out)?;
             out.flush()?;
+            if args.format == FormatArg::Ndjson && !args.quiet {
+                // NDJSON carries findings only: totals, items not hunted and
+                // errors go to stderr for the person watching.
+                antibody_report::render_summary(
+                    &report,
+                    &Options::default(),
+                    &mut std::io::stderr().lock(),
+                )?;
+            }
         }
     }
     Ok(summary.exit_code())
