@@ -289,11 +289,31 @@ pub fn load_files(
 
 /// 1-based line of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+    LineIndex::new(text).line(offset)
+}
+
+/// Line starts of a text, for many offset-to-line lookups in
+/// O(log n) each (a pack file may hold tens of thousands of indicators).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { starts }
+    }
+
+    /// 1-based line holding byte `offset`.
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
 }
 
 #[derive(Deserialize)]
@@ -432,8 +452,9 @@ fn parse_indicators(
             return;
         }
     };
+    let lines = LineIndex::new(text);
     for spanned in raw.indicator {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.line(spanned.span().start);
         let r = spanned.into_inner();
         let mut err = |m: String| diags.push(Diagnostic::error(path, Some(line), m));
         let kind = match r.kind.parse::<IndicatorType>() {

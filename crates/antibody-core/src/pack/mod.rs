@@ -205,6 +205,39 @@ source = "s1"
     }
 
     #[test]
+    fn hostile_pack_files_are_errors_not_crashes() {
+        // Wrong encoding: named with the offset of the bad byte.
+        let mut bytes = b"[[indicator]]\ntype = \"md5\"\n".to_vec();
+        bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+        let err = load_files(
+            vec![
+                ("pack.toml".into(), MANIFEST.as_bytes().to_vec()),
+                ("indicators.toml".into(), bytes),
+            ],
+            Origin::Builtin,
+            Vec::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.diagnostics[0].message.contains("not UTF-8")
+                && err.diagnostics[0].message.contains("27")
+        );
+        // Deeply nested arrays: rejected by the parser, no stack overflow.
+        let deep = format!("x = {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(load(&deep).is_err());
+        // Truncated mid-table.
+        assert!(load("[[indicator]]\ntype = \"sha256\"\nvalue = \"ab").is_err());
+        // Oversized: 20,000 indicators load (bounded only by MAX_PACK_FILE).
+        let mut many = String::new();
+        for i in 0..20_000u32 {
+            many.push_str(&format!(
+                "[[indicator]]\ntype = \"md5\"\nvalue = \"{i:032x}\"\ndescription = \"d\"\nseverity = \"high\"\nsource = \"s1\"\n"
+            ));
+        }
+        assert_eq!(load(&many).unwrap().pack.indicators.len(), 20_000);
+    }
+
+    #[test]
     fn builtin_packs_load_cleanly() {
         let names = builtin_names();
         assert!(names.contains(&"apt29-2020"), "{names:?}");
