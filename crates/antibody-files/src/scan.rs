@@ -161,13 +161,15 @@ impl<'a> Worker<'a> {
             }
         }
         found.retain(|f| f.offset.is_none() || !fired_inside.contains(&f.rule.id));
-        fold_string_hits(&mut found);
         let mut fired: HashSet<String> = found
             .iter()
             .filter(|f| f.offset.is_some())
             .map(|f| f.rule.id.clone())
             .collect();
         fired.extend(fired_inside);
+        // After `fired` is known: a folded string still counts as having
+        // fired here, so the containers around this item drop it too.
+        fold_string_hits(&mut found);
         if !found.is_empty() {
             hash::complete(&mut info, data, &[HashAlgo::Sha256]);
             for mut f in found {

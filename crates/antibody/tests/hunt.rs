@@ -555,3 +555,42 @@ fn processes_memory_is_hunted_and_unreadable_processes_are_reported() {
     assert!(code == 1 || code == 3, "{code}");
     assert!(doc["summary"]["items"].as_u64().unwrap() > 1);
 }
+
+#[test]
+fn folded_string_hits_are_not_reported_again_on_the_tar_around_them() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let sample = std::fs::read(examples.join("windows/wellmess-go.exe")).unwrap();
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(sample.len() as u64);
+    h.set_cksum();
+    tar.append_data(&mut h, "bin/wm.exe", &sample[..]).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar.into_inner().unwrap()).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let tgz = d.path().join("drop.tgz");
+    std::fs::write(&tgz, gz.finish().unwrap()).unwrap();
+    let out = antibody()
+        .args(["hunt", "--quiet", "--format", "json"])
+        .arg(&tgz)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let locations: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["antibody"]["location"].as_str().unwrap())
+        .collect();
+    assert_eq!(locations.len(), 1, "{locations:?}");
+    assert!(
+        locations[0].ends_with("drop.tgz!drop.tar!bin/wm.exe"),
+        "{locations:?}"
+    );
+    assert!(
+        doc["findings"][0]["rule"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("string indicators also match")
+    );
+}
