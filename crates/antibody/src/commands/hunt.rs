@@ -88,35 +88,15 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
     // left out.
     for (origin, d) in &loaded.problems {
         if d.level == antibody_core::pack::Level::Error {
-            let at = d
-                .line
-                .map(|l| format!("{}:{l}", d.file))
-                .unwrap_or_else(|| d.file.clone());
-            antibody_core::Sink::error(
-                &sink,
-                ItemError::new(
-                    format!("pack {origin}/{at}"),
-                    ItemErrorKind::Corrupt,
-                    d.message.clone(),
-                ),
-            );
+            antibody_core::Sink::error(&sink, pack_error(origin, d, ""));
         } else {
             eprintln!("antibody: {origin}: {d}");
         }
     }
     for p in &rule_problems {
-        let d = &p.diagnostic;
-        let at = d
-            .line
-            .map(|l| format!("{}:{l}", d.file))
-            .unwrap_or_else(|| d.file.clone());
         antibody_core::Sink::error(
             &sink,
-            ItemError::new(
-                format!("pack {}/{at}", p.pack),
-                ItemErrorKind::Corrupt,
-                format!("YARA rule file left out: {}", d.message),
-            ),
+            pack_error(&p.pack, &p.diagnostic, "YARA rule file left out: "),
         );
     }
 
@@ -204,4 +184,17 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(summary.exit_code())
+}
+
+/// A pack problem as an item error naming `pack ORIGIN/FILE:LINE`.
+fn pack_error(origin: &str, d: &antibody_core::pack::Diagnostic, prefix: &str) -> ItemError {
+    let at = d
+        .line
+        .map(|l| format!("{}:{l}", d.file))
+        .unwrap_or_else(|| d.file.clone());
+    ItemError::new(
+        format!("pack {origin}/{at}"),
+        ItemErrorKind::Corrupt,
+        format!("{prefix}{}", d.message),
+    )
 }
