@@ -1,0 +1,11 @@
+//! Log hunting for antibody: Sigma rules (parse → compile → evaluate,
+//! filters, collections, correlations) over EVTX, JSON lines, web/proxy/VPN
+//! access logs and syslog, with field mappings between them.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod event;
+pub mod read;
+
+pub use event::{Event, FieldValue, Format, LogSource, Position};
