@@ -7,5 +7,6 @@
 
 pub mod event;
 pub mod read;
+pub mod sigma;
 
 pub use event::{Event, FieldValue, Format, LogSource, Position};

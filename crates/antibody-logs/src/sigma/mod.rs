@@ -1,0 +1,7 @@
+//! Sigma: rules, filters, collections and correlations, parsed from YAML,
+//! compiled once into matchers, evaluated per event.
+
+pub mod error;
+pub mod yaml;
+
+pub use error::{RuleError, RuleErrorKind};
