@@ -2,6 +2,7 @@
 //! compiled once into matchers, evaluated per event.
 
 pub mod error;
+pub mod value;
 pub mod yaml;
 
 pub use error::{RuleError, RuleErrorKind};

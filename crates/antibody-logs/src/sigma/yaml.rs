@@ -292,7 +292,9 @@ mod tests {
 
     #[test]
     fn merge_is_deep_for_maps() {
-        let mut a = parse_documents("x: {p: 1, q: 2}\ny: 1\n").unwrap().remove(0);
+        let mut a = parse_documents("x: {p: 1, q: 2}\ny: 1\n")
+            .unwrap()
+            .remove(0);
         let b = parse_documents("x: {q: 3, r: 4}\n").unwrap().remove(0);
         a.merge(&b);
         let x = a.get("x").unwrap();
