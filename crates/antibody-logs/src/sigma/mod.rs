@@ -1,7 +1,9 @@
 //! Sigma: rules, filters, collections and correlations, parsed from YAML,
 //! compiled once into matchers, evaluated per event.
 
+pub mod condition;
 pub mod error;
+pub mod rule;
 pub mod value;
 pub mod yaml;
 

@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// Largest compiled regex accepted (bytes of automaton); keeps hostile
 /// rules from eating memory. The `regex` crate matches in linear time.
-const REGEX_SIZE_LIMIT: usize = 2 << 20;
+const REGEX_SIZE_LIMIT: usize = 32 << 20;
 
 /// Most `windash` variants generated before falling back to a regex.
 const WINDASH_MAX_VARIANTS: usize = 125;

@@ -146,17 +146,33 @@ fn check_flow_depth(text: &str) -> Result<(), YamlError> {
     let (mut depth, mut line) = (0usize, 1usize);
     let mut quote: Option<char> = None;
     let mut comment = false;
+    // The last significant character: brackets and quotes only open a
+    // collection or a quoted scalar where a value can start.
+    let mut prev = '\n';
     for c in text.chars() {
-        match c {
-            '\n' => {
-                line += 1;
-                comment = false;
+        if c == '\n' {
+            line += 1;
+            comment = false;
+            if quote.is_none() {
+                prev = '\n';
             }
-            _ if comment => {}
-            '\'' | '"' if quote == Some(c) => quote = None,
-            '\'' | '"' if quote.is_none() && depth > 0 => quote = Some(c),
-            '#' if quote.is_none() => comment = true,
-            '[' | '{' if quote.is_none() => {
+            continue;
+        }
+        if comment {
+            continue;
+        }
+        if let Some(q) = quote {
+            if c == q {
+                quote = None;
+                prev = c;
+            }
+            continue;
+        }
+        let value_start = matches!(prev, '\n' | ':' | '-' | '[' | '{' | ',' | '?');
+        match c {
+            '\'' | '"' if value_start => quote = Some(c),
+            '#' if prev == '\n' || prev == ' ' => comment = true,
+            '[' | '{' if value_start => {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(YamlError {
@@ -165,8 +181,14 @@ fn check_flow_depth(text: &str) -> Result<(), YamlError> {
                     });
                 }
             }
-            ']' | '}' if quote.is_none() => depth = depth.saturating_sub(1),
+            ']' | '}' if depth > 0 => depth -= 1,
             _ => {}
+        }
+        if c != ' ' && c != '\t' || c == '#' {
+            prev = c;
+        } else if c == ' ' && !value_start {
+            // A space ends a token; `#` after it starts a comment.
+            prev = ' ';
         }
     }
     Ok(())
