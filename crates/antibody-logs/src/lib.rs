@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod event;
+pub mod mapping;
 pub mod read;
 pub mod sigma;
 

@@ -4,6 +4,7 @@
 pub mod condition;
 pub mod error;
 pub mod rule;
+pub mod ruleset;
 pub mod value;
 pub mod yaml;
 
