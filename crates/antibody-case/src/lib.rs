@@ -268,6 +268,7 @@ pub(crate) mod testing {
             }),
             timestamp: Some("2020-07-16T10:00:00Z".parse().unwrap()),
             action: "Isolate the host and collect memory.".into(),
+            events: Vec::new(),
         }
     }
 }

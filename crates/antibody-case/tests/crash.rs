@@ -41,6 +41,7 @@ fn finding(i: usize) -> Finding {
         file: None,
         timestamp: None,
         action: "Isolate the host.".into(),
+        events: Vec::new(),
     }
 }
 

@@ -39,6 +39,11 @@ pub trait Engine: Send + Sync {
     /// Hunts one item, sending findings to `sink`. An error here is recorded
     /// against the item and the hunt goes on.
     fn hunt(&self, item: &Item<'_>, sink: &dyn Sink) -> Result<(), ItemError>;
+    /// Called once after every item was hunted, for what spans items
+    /// (correlations over many logs). Does nothing by default.
+    fn finish(&self, sink: &dyn Sink) {
+        let _ = sink;
+    }
 }
 
 /// A sink that collects everything in memory (tests, small hunts).

@@ -75,6 +75,45 @@ pub struct Finding {
     pub timestamp: Option<DateTime<Utc>>,
     /// What the analyst should do next.
     pub action: String,
+    /// The log events behind the finding (log engine), in time order; the
+    /// first is the one that triggered it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRef>,
+}
+
+/// A log event behind a finding: enough to go back to it and to put it on
+/// a timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRef {
+    /// The format it was read from (`evtx`, `combined`, `syslog`...).
+    pub format: String,
+    /// EVTX `EventRecordID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    /// 1-based line in a text log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// When the event happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<DateTime<Utc>>,
+    /// The fields the rule looked at (or that carried the indicator), with
+    /// their values, in the event's own field names.
+    #[serde(default)]
+    pub fields: Vec<(String, String)>,
+    /// The raw line, for text logs (cut to 1 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+impl EventRef {
+    /// `record 42` or `line 7`, for people.
+    pub fn position(&self) -> String {
+        match (self.record, self.line) {
+            (Some(r), _) => format!("record {r}"),
+            (None, Some(l)) => format!("line {l}"),
+            _ => String::new(),
+        }
+    }
 }
 
 impl Finding {
@@ -96,6 +135,9 @@ impl Finding {
         feed(&self.rule.id);
         feed(&self.location.to_string());
         feed(&self.offset.map(|o| o.to_string()).unwrap_or_default());
+        if let Some(e) = self.events.first() {
+            feed(&e.position());
+        }
         format!("{h:016x}")
     }
 
@@ -134,6 +176,9 @@ impl Finding {
                 "action": self.action,
             },
         });
+        if !self.events.is_empty() {
+            doc["antibody"]["events"] = json!(self.events);
+        }
         let obj = doc.as_object_mut().expect("object literal");
         match &self.location {
             Location::File { path } | Location::Member { path, .. } => {
@@ -234,6 +279,7 @@ pub(crate) mod tests {
             }),
             timestamp: None,
             action: "Isolate the host.".into(),
+            events: Vec::new(),
         }
     }
 

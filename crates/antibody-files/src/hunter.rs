@@ -182,6 +182,10 @@ impl FileHunter {
                 });
             }
         });
+        // Engines that look across items (correlations) report last.
+        for engine in &self.engines {
+            engine.finish(sink);
+        }
         summary.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -269,6 +269,7 @@ pub(crate) fn indicator_finding(
             .action
             .clone()
             .unwrap_or_else(|| hit.default_action.to_string()),
+        events: Vec::new(),
     }
 }
 
@@ -332,6 +333,7 @@ pub(crate) fn yara_finding(
         file: None,
         timestamp: None,
         action: info.action.clone(),
+        events: Vec::new(),
     })
 }
 
@@ -377,6 +379,7 @@ mod tests {
             file: None,
             timestamp: None,
             action: "a".into(),
+            events: Vec::new(),
         }
     }
 

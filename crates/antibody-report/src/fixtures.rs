@@ -44,6 +44,7 @@ pub(crate) fn many_locations(n: usize) -> Vec<Finding> {
             file: None,
             timestamp: None,
             action: "Take the web server out of service and review its access logs.".into(),
+            events: Vec::new(),
         })
         .collect()
 }
@@ -75,6 +76,7 @@ pub(crate) fn findings() -> Vec<Finding> {
         action: "Isolate the host now; collect memory before shutting it down; reset credentials \
                  used on it."
             .into(),
+        events: Vec::new(),
     };
     let wellmail_sha256 = "0c".repeat(32);
     let wellmail = Finding {
@@ -99,6 +101,7 @@ pub(crate) fn findings() -> Vec<Finding> {
         }),
         timestamp: None,
         action: "Isolate the host now.".into(),
+        events: Vec::new(),
     };
     let c2 = Finding {
         rule: rule("ip:103.216.221.19", "WellMess C2 address", "files"),
@@ -116,6 +119,7 @@ pub(crate) fn findings() -> Vec<Finding> {
         file: None,
         timestamp: None,
         action: "Find which host made the request and hunt it.".into(),
+        events: Vec::new(),
     };
     let name = Finding {
         rule: rule("name:ssh-agent.exe", "SoreFang drop name", "files"),
@@ -131,6 +135,7 @@ pub(crate) fn findings() -> Vec<Finding> {
         file: None,
         timestamp: None,
         action: "Compare the file with the vendor's binary.".into(),
+        events: Vec::new(),
     };
     let mut all = vec![name, c2, wellmail, wellmess];
     all.extend(many_locations(12));

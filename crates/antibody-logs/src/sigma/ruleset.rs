@@ -326,7 +326,8 @@ fn pred_on_field(p: &Pred, i: usize, view: &EventView<'_>) -> bool {
         Pred::Exists(b) => return *b,
         Pred::Never => return false,
         Pred::Null => {
-            return matches!(v, FieldValue::Null) || view.text(i).is_some_and(|(t, _)| t.is_empty());
+            return matches!(v, FieldValue::Null)
+                || view.text(i).is_some_and(|(t, _)| t.is_empty());
         }
         _ => {}
     }
