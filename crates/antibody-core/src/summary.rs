@@ -50,6 +50,15 @@ pub struct Summary {
     pub packs: Vec<PackInfo>,
     /// YARA rules compiled.
     pub yara_rules: usize,
+    /// Sigma rules loaded (detection, filter and correlation rules).
+    #[serde(default)]
+    pub sigma_rules: usize,
+    /// Sigma rules rejected (each reported with its reason).
+    #[serde(default)]
+    pub sigma_rejected: usize,
+    /// Log events read by the log engine.
+    #[serde(default)]
+    pub log_events: u64,
     /// Indicators loaded.
     pub indicators: usize,
     /// Items looked at (files, archive members, processes).

@@ -5,9 +5,11 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod engine;
 pub mod event;
 pub mod mapping;
 pub mod read;
 pub mod sigma;
 
+pub use engine::{LoadReport, LogOptions, LogsEngine, LogsEngineBuilder};
 pub use event::{Event, FieldValue, Format, LogSource, Position};

@@ -42,6 +42,7 @@ pub struct IndicatorIndex {
     paths: GlobSet,
     path_ids: Vec<usize>,
     strings: Vec<usize>,
+    urls: Vec<usize>,
 }
 
 #[derive(Debug)]
@@ -109,6 +110,7 @@ impl IndicatorIndex {
                         }
                     }
                     IndicatorType::String => idx.strings.push(id),
+                    IndicatorType::Url => idx.urls.push(id),
                     _ => {}
                 }
             }
@@ -200,6 +202,12 @@ impl IndicatorIndex {
             .into_iter()
             .map(|i| self.hit(self.path_ids[i]))
             .collect()
+    }
+
+    /// All `url` indicators (looked for in URL fields by the log and
+    /// network engines).
+    pub fn urls(&self) -> Vec<IndicatorHit<'_>> {
+        self.urls.iter().map(|&i| self.hit(i)).collect()
     }
 
     /// All `string` indicators (searched in content by the files engine).

@@ -1,0 +1,684 @@
+//! The log engine: reads events from EVTX, JSON lines, access logs and
+//! syslog, runs the Sigma rules and every pack indicator over them, and
+//! turns matches into findings.
+
+use crate::event::{Event, Position};
+use crate::mapping::Mapping;
+use crate::read::{self, ReadOptions};
+use crate::sigma::error::RuleError;
+use crate::sigma::rule::{DetectionRule, Document, FilterRule, parse_file, parse_text, rule_files};
+use crate::sigma::ruleset::{RuleSet, display};
+use crate::sigma::value::Placeholders;
+use antibody_core::pack::{HashAlgo, IndicatorHit, IndicatorIndex, Pack};
+use antibody_core::{
+    Confidence, Engine, EventRef, Finding, Item, ItemError, ItemErrorKind, Kind, Location,
+    Observable, RuleRef, Severity, Sink,
+};
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Findings one rule may raise in one item before the rest are counted
+/// instead (an item error says how many were left out).
+pub const DEFAULT_MAX_FINDINGS_PER_RULE: usize = 1000;
+
+/// Options of the log engine.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// Reader limits.
+    pub read: ReadOptions,
+    /// Only events at or after this time (events without a time are kept).
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// See [`DEFAULT_MAX_FINDINGS_PER_RULE`].
+    pub max_findings_per_rule: usize,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            read: ReadOptions::default(),
+            from: None,
+            to: None,
+            max_findings_per_rule: DEFAULT_MAX_FINDINGS_PER_RULE,
+        }
+    }
+}
+
+/// Where a rule came from.
+#[derive(Debug, Clone)]
+struct Origin {
+    pack: String,
+    action: String,
+}
+
+/// Collects rule files before the engine is built.
+pub struct LogsEngineBuilder {
+    mapping: Mapping,
+    rules: Vec<DetectionRule>,
+    origins: Vec<Origin>,
+    filters: Vec<FilterRule>,
+    correlations: Vec<(crate::sigma::yaml::Node, std::path::PathBuf, Origin)>,
+    errors: Vec<RuleError>,
+    warnings: Vec<RuleError>,
+    options: LogOptions,
+}
+
+/// What loading the rules gave.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Detection, filter and correlation rules loaded.
+    pub loaded: usize,
+    /// Rules rejected, each with file, line and reason.
+    pub errors: Vec<RuleError>,
+    /// Problems that rejected nothing.
+    pub warnings: Vec<RuleError>,
+}
+
+impl LogsEngineBuilder {
+    /// A builder with `mapping` and `options`.
+    pub fn new(mapping: Mapping, options: LogOptions) -> Self {
+        LogsEngineBuilder {
+            mapping,
+            rules: Vec::new(),
+            origins: Vec::new(),
+            filters: Vec::new(),
+            correlations: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            options,
+        }
+    }
+
+    fn placeholders(&self) -> Placeholders {
+        self.mapping.placeholders.clone()
+    }
+
+    fn take(&mut self, parsed: crate::sigma::rule::Parsed, origin: &Origin) {
+        self.errors.extend(parsed.errors);
+        self.warnings.extend(parsed.warnings);
+        for d in parsed.documents {
+            match d {
+                Document::Rule(r) => {
+                    self.rules.push(*r);
+                    self.origins.push(origin.clone());
+                }
+                Document::Filter(f) => self.filters.push(*f),
+                Document::Correlation(node, file) => {
+                    self.correlations.push((*node, file, origin.clone()))
+                }
+            }
+        }
+    }
+
+    /// Adds the Sigma rules of a pack.
+    pub fn add_pack(&mut self, pack: &Pack) {
+        let origin = Origin {
+            pack: pack.meta.name.clone(),
+            action: pack.default_action().to_string(),
+        };
+        let ph = self.placeholders();
+        for f in &pack.sigma {
+            let file = Path::new(&pack.meta.name).join(&f.path);
+            let parsed = parse_text(&f.text, &file, &ph);
+            self.take(parsed, &origin);
+        }
+    }
+
+    /// Adds every rule file under `path` (a file or a folder), naming the
+    /// rules' pack `pack`.
+    pub fn add_path(&mut self, path: &Path, pack: &str) -> std::io::Result<()> {
+        let origin = Origin {
+            pack: pack.to_string(),
+            action: "Review the event and the rule's known false positives; escalate if it is not explained."
+                .to_string(),
+        };
+        let ph = self.placeholders();
+        for f in rule_files(path)? {
+            let parsed = parse_file(&f, &ph);
+            self.take(parsed, &origin);
+        }
+        Ok(())
+    }
+
+    /// Builds the engine; `packs` give the indicators looked up in events.
+    pub fn build(mut self, packs: &[Pack]) -> (LogsEngine, LoadReport) {
+        let (ruleset, mut errors) = RuleSet::new(self.rules, self.filters, self.mapping);
+        self.errors.append(&mut errors);
+        let loaded = ruleset.rules().len() + ruleset.filter_count() + self.correlations.len();
+        let report = LoadReport {
+            loaded,
+            errors: self.errors,
+            warnings: self.warnings,
+        };
+        let engine = LogsEngine {
+            ruleset,
+            origins: self.origins,
+            index: IndicatorIndex::new(packs),
+            options: self.options,
+            events: AtomicU64::new(0),
+        };
+        (engine, report)
+    }
+}
+
+/// The log engine.
+pub struct LogsEngine {
+    ruleset: RuleSet,
+    origins: Vec<Origin>,
+    index: IndicatorIndex,
+    options: LogOptions,
+    events: AtomicU64,
+}
+
+impl LogsEngine {
+    /// How many events were read so far.
+    pub fn events_read(&self) -> u64 {
+        self.events.load(Ordering::Relaxed)
+    }
+
+    /// The compiled rules.
+    pub fn ruleset(&self) -> &RuleSet {
+        &self.ruleset
+    }
+
+    /// Hunts events from any source (readers, tests).
+    pub fn hunt_events(
+        &self,
+        location: &Location,
+        events: &mut dyn Iterator<Item = Event>,
+        sink: &dyn Sink,
+    ) -> Vec<ItemError> {
+        let mut state = ItemState::default();
+        for event in events {
+            self.hunt_event(location, event, sink, &mut state);
+        }
+        state.errors(location, &self.options)
+    }
+
+    fn hunt_event(
+        &self,
+        location: &Location,
+        mut event: Event,
+        sink: &dyn Sink,
+        state: &mut ItemState,
+    ) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        if let Some(t) = event.timestamp {
+            if self.options.from.is_some_and(|f| t < f) || self.options.to.is_some_and(|to| t >= to)
+            {
+                return;
+            }
+        }
+        let route = self.ruleset.prepare(&mut event);
+        for i in self.ruleset.evaluate(&event, &route) {
+            let n = state.per_rule.entry(i).or_insert(0);
+            *n += 1;
+            if *n > self.options.max_findings_per_rule {
+                continue;
+            }
+            sink.finding(self.sigma_finding(i, location, &event));
+        }
+        if !self.index.is_empty() {
+            for f in self.indicator_findings(location, &event) {
+                let n = state.per_indicator.entry(f.rule.id.clone()).or_insert(0);
+                *n += 1;
+                if *n <= self.options.max_findings_per_rule {
+                    sink.finding(f);
+                }
+            }
+        }
+    }
+
+    fn sigma_finding(&self, i: usize, location: &Location, event: &Event) -> Finding {
+        let rule = &self.ruleset.rules()[i];
+        let origin = &self.origins[i];
+        let fields: Vec<(String, String)> = self
+            .ruleset
+            .matched_fields(i, event)
+            .into_iter()
+            .map(|m| (m.name, m.value))
+            .collect();
+        let shown: Vec<String> = fields
+            .iter()
+            .take(4)
+            .map(|(k, v)| format!("{k}={}", cut(v, 120)))
+            .collect();
+        let reason = if shown.is_empty() {
+            format!(
+                "Sigma rule `{}` matched {}",
+                rule.meta.title, event.position
+            )
+        } else {
+            format!(
+                "Sigma rule `{}` matched {}: {}",
+                rule.meta.title,
+                event.position,
+                shown.join(", ")
+            )
+        };
+        let mut action = origin.action.clone();
+        if !rule.meta.falsepositives.is_empty() {
+            action = format!(
+                "{action} Known false positives: {}.",
+                rule.meta.falsepositives.join("; ")
+            );
+        }
+        Finding {
+            rule: RuleRef {
+                id: rule
+                    .meta
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| rule.meta.title.clone()),
+                name: rule.meta.title.clone(),
+                pack: origin.pack.clone(),
+                engine: "logs".into(),
+                references: rule.meta.references.clone(),
+            },
+            title: rule.meta.title.clone(),
+            reason,
+            severity: severity_of(rule.meta.level.as_deref()),
+            confidence: confidence_of(rule.meta.status.as_deref()),
+            techniques: techniques_of(&rule.meta.tags),
+            location: location.clone(),
+            offset: event.offset,
+            matches: Vec::new(),
+            observables: observables_of(&fields),
+            file: None,
+            timestamp: event.timestamp,
+            action,
+            events: vec![event_ref(event, fields)],
+        }
+    }
+
+    fn indicator_findings(&self, location: &Location, event: &Event) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        let urls = self.index.urls();
+        for (name, value) in &event.fields {
+            let text = display(value);
+            if text.is_empty() || text.len() > 4096 {
+                continue;
+            }
+            let mut hits: Vec<(IndicatorHit<'_>, Observable)> = Vec::new();
+            for token in candidate_tokens(&text) {
+                if let Ok(ip) = token.parse::<IpAddr>() {
+                    hits.extend(
+                        self.index
+                            .ip(ip)
+                            .into_iter()
+                            .map(|h| (h, Observable::Ip(ip))),
+                    );
+                    continue;
+                }
+                if let Some(algo) = hash_algo(token) {
+                    let hex = token.to_ascii_lowercase();
+                    let obs = match algo {
+                        HashAlgo::Md5 => Observable::Md5(hex.clone()),
+                        HashAlgo::Sha1 => Observable::Sha1(hex.clone()),
+                        HashAlgo::Sha256 => Observable::Sha256(hex.clone()),
+                    };
+                    hits.extend(
+                        self.index
+                            .hash(algo, &hex)
+                            .into_iter()
+                            .map(|h| (h, obs.clone())),
+                    );
+                    continue;
+                }
+                if token.contains('.') && token.chars().any(|c| c.is_ascii_alphabetic()) {
+                    hits.extend(
+                        self.index
+                            .domain(token)
+                            .into_iter()
+                            .map(|h| (h, Observable::Domain(token.to_ascii_lowercase()))),
+                    );
+                }
+            }
+            if !urls.is_empty() {
+                let low = text.to_ascii_lowercase();
+                for h in &urls {
+                    if low.contains(&h.indicator.value.to_ascii_lowercase()) {
+                        hits.push((*h, Observable::Url(h.indicator.value.clone())));
+                    }
+                }
+            }
+            for (hit, obs) in hits {
+                let key = format!("{}:{}", hit.indicator.kind, hit.indicator.value);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key.clone());
+                let fields = vec![(name.clone(), cut(&text, 512))];
+                out.push(Finding {
+                    rule: RuleRef {
+                        id: key,
+                        name: format!("{} indicator", hit.indicator.kind),
+                        pack: hit.pack.to_string(),
+                        engine: "logs".into(),
+                        references: hit
+                            .reference
+                            .map(|r| vec![r.to_string()])
+                            .unwrap_or_default(),
+                    },
+                    title: format!(
+                        "Published indicator in a log event: {}",
+                        hit.indicator.value
+                    ),
+                    reason: format!(
+                        "field `{name}` of {} holds the {} indicator `{}`: {}",
+                        event.position,
+                        hit.indicator.kind,
+                        hit.indicator.value,
+                        hit.indicator.description
+                    ),
+                    severity: hit.indicator.severity,
+                    confidence: hit.indicator.confidence,
+                    techniques: hit.indicator.attack.clone(),
+                    location: location.clone(),
+                    offset: event.offset,
+                    matches: Vec::new(),
+                    observables: vec![obs],
+                    file: None,
+                    timestamp: event.timestamp,
+                    action: hit
+                        .indicator
+                        .action
+                        .clone()
+                        .unwrap_or_else(|| hit.default_action.to_string()),
+                    events: vec![event_ref(event, fields)],
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Per-item counters.
+#[derive(Default)]
+struct ItemState {
+    per_rule: HashMap<usize, usize>,
+    per_indicator: HashMap<String, usize>,
+}
+
+impl ItemState {
+    fn errors(&self, location: &Location, options: &LogOptions) -> Vec<ItemError> {
+        let over: usize = self
+            .per_rule
+            .values()
+            .chain(self.per_indicator.values())
+            .map(|n| n.saturating_sub(options.max_findings_per_rule))
+            .sum();
+        if over == 0 {
+            return Vec::new();
+        }
+        vec![ItemError::new(
+            location,
+            ItemErrorKind::Limit,
+            format!(
+                "{over} more matches not reported (at most {} findings per rule per item)",
+                options.max_findings_per_rule
+            ),
+        )]
+    }
+}
+
+impl Engine for LogsEngine {
+    fn name(&self) -> &'static str {
+        "logs"
+    }
+
+    fn handles(&self, kind: Kind) -> bool {
+        matches!(kind, Kind::Evtx | Kind::JsonLines | Kind::Log)
+    }
+
+    fn hunt(&self, item: &Item<'_>, sink: &dyn Sink) -> Result<(), ItemError> {
+        let mut state = ItemState::default();
+        let mut errors = read::read_events(
+            item.kind,
+            item.data,
+            item.location,
+            &self.options.read,
+            &mut |event| {
+                self.hunt_event(item.location, event, sink, &mut state);
+                ControlFlow::Continue(())
+            },
+        );
+        errors.extend(state.errors(item.location, &self.options));
+        let mut errors = errors.into_iter();
+        let first = errors.next();
+        for e in errors {
+            sink.error(e);
+        }
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Splits a field value into tokens that might be IPs, domains or hashes:
+/// runs of characters that can appear in them.
+fn candidate_tokens(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '_')))
+        .map(|t| t.trim_matches(|c: char| matches!(c, '.' | ':' | '-' | '_')))
+        .filter(|t| t.len() >= 4 && t.len() <= 253)
+}
+
+fn hash_algo(token: &str) -> Option<HashAlgo> {
+    if !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    match token.len() {
+        32 => Some(HashAlgo::Md5),
+        40 => Some(HashAlgo::Sha1),
+        64 => Some(HashAlgo::Sha256),
+        _ => None,
+    }
+}
+
+fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+fn event_ref(event: &Event, fields: Vec<(String, String)>) -> EventRef {
+    let (record, line) = match event.position {
+        Position::Record(r) => (Some(r), None),
+        Position::Line(l) => (None, Some(l)),
+    };
+    EventRef {
+        format: event.format.as_str().to_string(),
+        record,
+        line,
+        timestamp: event.timestamp,
+        fields,
+        raw: event.raw.as_deref().map(|r| cut(r, 1024)),
+    }
+}
+
+/// Sigma `level` to severity.
+pub fn severity_of(level: Option<&str>) -> Severity {
+    match level {
+        Some("informational") => Severity::Info,
+        Some("low") => Severity::Low,
+        Some("high") => Severity::High,
+        Some("critical") => Severity::Critical,
+        _ => Severity::Medium,
+    }
+}
+
+/// Sigma `status` to confidence: stable rules are trusted most.
+pub fn confidence_of(status: Option<&str>) -> Confidence {
+    match status {
+        Some("stable") => Confidence::High,
+        Some("deprecated") | Some("unsupported") => Confidence::Low,
+        _ => Confidence::Medium,
+    }
+}
+
+/// ATT&CK ids from Sigma tags: `attack.t1059.001` → `T1059.001`,
+/// `attack.s0514` → `S0514`.
+pub fn techniques_of(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| t.strip_prefix("attack."))
+        .filter(|t| {
+            let b = t.as_bytes();
+            b.len() >= 5
+                && matches!(b[0], b't' | b's' | b'T' | b'S')
+                && b[1..5].iter().all(u8::is_ascii_digit)
+        })
+        .map(|t| t.to_ascii_uppercase())
+        .collect()
+}
+
+fn observables_of(fields: &[(String, String)]) -> Vec<Observable> {
+    let mut out = Vec::new();
+    for (name, value) in fields {
+        let n = name.to_ascii_lowercase();
+        if let Ok(ip) = value.trim().parse::<IpAddr>() {
+            out.push(Observable::Ip(ip));
+        } else if n.contains("user") && !value.is_empty() {
+            out.push(Observable::User(value.clone()));
+        } else if (n == "image" || n.ends_with("filename") || n == "newprocessname")
+            && !value.is_empty()
+        {
+            out.push(Observable::FilePath(value.clone()));
+        } else if (n == "queryname" || n.ends_with("hostname")) && !value.is_empty() {
+            out.push(Observable::Domain(value.clone()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Format;
+    use antibody_core::VecSink;
+
+    fn engine(rule: &str, packs: &[Pack]) -> LogsEngine {
+        let mut b = LogsEngineBuilder::new(Mapping::builtin(), LogOptions::default());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.yml"), rule).unwrap();
+        b.add_path(dir.path(), "test").unwrap();
+        let (e, report) = b.build(packs);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        e
+    }
+
+    fn web(line: u64, uri: &str, status: i64) -> Event {
+        let mut e = Event::new(Format::Combined, Position::Line(line));
+        e.logsource.category = Some("webserver".into());
+        e.push("c-ip", "203.0.113.9");
+        e.push("cs-uri-stem", uri);
+        e.push("sc-status", status);
+        e.timestamp = Some(
+            chrono::DateTime::parse_from_rfc3339("2020-05-04T10:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        e
+    }
+
+    const RULE: &str = "title: Traversal\nid: t-1\nstatus: stable\nlevel: high\ntags: [attack.t1190, cve.2019-19781]\nfalsepositives: [scanners]\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-uri-stem|contains: '/../vpns/'\n  condition: sel\n";
+
+    #[test]
+    fn sigma_match_becomes_a_finding_with_its_event() {
+        let e = engine(RULE, &[]);
+        let sink = VecSink::new();
+        let loc = Location::file("/logs/access.log");
+        let mut events = vec![
+            web(1, "/index.html", 200),
+            web(2, "/vpn/../vpns/cfg/smb.conf", 200),
+        ]
+        .into_iter();
+        let errors = e.hunt_events(&loc, &mut events, &sink);
+        assert!(errors.is_empty());
+        let (findings, _) = sink.take();
+        assert_eq!(findings.len(), 1);
+        let f = &findings[0];
+        assert_eq!(f.rule.id, "t-1");
+        assert_eq!(f.severity, Severity::High);
+        assert_eq!(f.confidence, Confidence::High);
+        assert_eq!(f.techniques, vec!["T1190"]);
+        assert_eq!(f.events[0].line, Some(2));
+        assert!(
+            f.events[0]
+                .fields
+                .iter()
+                .any(|(k, v)| k == "cs-uri-stem" && v.contains("smb.conf"))
+        );
+        assert!(f.action.contains("scanners"));
+        assert!(f.reason.contains("line 2"), "{}", f.reason);
+    }
+
+    #[test]
+    fn time_window_and_finding_cap() {
+        let mut b = LogsEngineBuilder::new(
+            Mapping::builtin(),
+            LogOptions {
+                max_findings_per_rule: 2,
+                from: Some(
+                    chrono::DateTime::parse_from_rfc3339("2020-05-01T00:00:00Z")
+                        .unwrap()
+                        .into(),
+                ),
+                ..LogOptions::default()
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("r.yml"), RULE).unwrap();
+        b.add_path(dir.path(), "test").unwrap();
+        let (e, _) = b.build(&[]);
+        let sink = VecSink::new();
+        let mut old = web(1, "/vpn/../vpns/x", 200);
+        old.timestamp = Some(
+            chrono::DateTime::parse_from_rfc3339("2019-01-01T00:00:00Z")
+                .unwrap()
+                .into(),
+        );
+        let mut events = std::iter::once(old).chain((2..7).map(|i| web(i, "/vpn/../vpns/x", 200)));
+        let errors = e.hunt_events(&Location::file("a"), &mut events, &sink);
+        let (findings, _) = sink.take();
+        assert_eq!(findings.len(), 2);
+        assert_eq!(
+            findings[0].events[0].line,
+            Some(2),
+            "the old event is outside --from"
+        );
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].reason.contains("3 more"), "{}", errors[0].reason);
+    }
+
+    #[test]
+    fn tags_to_techniques() {
+        let t = techniques_of(&[
+            "attack.t1059.001".into(),
+            "attack.execution".into(),
+            "attack.s0514".into(),
+            "cve.2019-1".into(),
+        ]);
+        assert_eq!(t, vec!["T1059.001", "S0514"]);
+    }
+
+    #[test]
+    fn tokens_split_values() {
+        let t: Vec<&str> =
+            candidate_tokens("GET http://evil.example.com/x?ip=198.51.100.7 SHA256=ABCDEF")
+                .collect();
+        assert!(t.contains(&"evil.example.com"));
+        assert!(t.contains(&"198.51.100.7"));
+    }
+}
