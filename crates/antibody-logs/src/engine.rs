@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Findings one rule may raise in one item before the rest are counted
@@ -160,7 +161,7 @@ impl LogsEngineBuilder {
             origins: self.origins,
             index: IndicatorIndex::new(packs),
             options: self.options,
-            events: AtomicU64::new(0),
+            events: Arc::new(AtomicU64::new(0)),
         };
         (engine, report)
     }
@@ -172,13 +173,18 @@ pub struct LogsEngine {
     origins: Vec<Origin>,
     index: IndicatorIndex,
     options: LogOptions,
-    events: AtomicU64,
+    events: Arc<AtomicU64>,
 }
 
 impl LogsEngine {
     /// How many events were read so far.
     pub fn events_read(&self) -> u64 {
         self.events.load(Ordering::Relaxed)
+    }
+
+    /// A handle on the event counter that outlives handing the engine over.
+    pub fn event_counter(&self) -> Arc<AtomicU64> {
+        self.events.clone()
     }
 
     /// The compiled rules.

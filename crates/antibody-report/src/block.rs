@@ -113,7 +113,9 @@ pub(crate) fn tag(paint: Paint, severity: Severity) -> String {
 
 fn location_line(loc: &str, e: &Entry<'_>) -> String {
     let mut s = clean(loc).into_owned();
-    if let Some(off) = e.finding.offset {
+    if let Some(ev) = e.finding.events.first() {
+        s.push_str(&format!(" {}", ev.position()));
+    } else if let Some(off) = e.finding.offset {
         s.push_str(&format!(" @ {off:#x}"));
     }
     if let Some(t) = &e.finding.timestamp {

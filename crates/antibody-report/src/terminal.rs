@@ -122,6 +122,20 @@ impl<'o> Terminal<'o> {
                 .collect();
             row(w, "kinds", &kinds.join(", "))?;
         }
+        if s.sigma_rules > 0 || s.sigma_rejected > 0 {
+            let mut line = format!(
+                "{} over {}",
+                plural(s.sigma_rules as u64, "rule", "rules"),
+                plural(s.log_events, "event", "events")
+            );
+            if s.sigma_rejected > 0 {
+                line.push_str(&format!(
+                    "; {} rejected (`antibody rules check` lists why)",
+                    count(s.sigma_rejected as u64)
+                ));
+            }
+            row(w, "sigma", &line)?;
+        }
         row(w, "findings", &or_none(&per_severity(&s.findings)))?;
 
         let mut label = "not hunted";

@@ -25,6 +25,100 @@ pub enum Command {
     /// Read a case file.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Hunt logs only (EVTX, JSON lines, access logs, syslog) and build
+    /// timelines.
+    #[command(subcommand)]
+    Logs(LogsCommand),
+    /// Check Sigma rules: parse and compile each, report every failure.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Log-engine options shared by `hunt` and `logs hunt`.
+#[derive(Debug, Clone, Args)]
+pub struct LogArgs {
+    /// Also run the Sigma rules in this file or folder (repeatable), e.g.
+    /// a SigmaHQ checkout.
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Add this logsource/field mapping file to the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Only log events at or after this time (2020-01-01, RFC 3339...).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only log events before this time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Most findings one rule raises in one log before the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_findings_per_rule: usize,
+}
+
+/// `antibody logs ...`.
+#[derive(Debug, Subcommand)]
+pub enum LogsCommand {
+    /// Hunt log files with Sigma rules and pack indicators only (no YARA,
+    /// no file hashes).
+    Hunt(HuntArgs),
+    /// The events behind a case's findings, in time order.
+    Timeline {
+        /// The case file.
+        case: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TimelineFormat::Csv)]
+        format: TimelineFormat,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Timeline formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TimelineFormat {
+    /// CSV that Timesketch imports (message, datetime, timestamp_desc, ...).
+    Csv,
+    /// One JSON object per event.
+    Ndjson,
+}
+
+/// `antibody rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Parse and compile every rule; list each failure with file, line and
+    /// reason. Exit 0 when all load, 1 when some were rejected.
+    Check {
+        /// Rule files or folders.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Mapping file (placeholders for `expand`, extra logsources).
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
+        /// Output format (terminal or json).
+        #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
+        format: FormatArg,
+        /// Also list warnings.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+}
+
+/// Parses `2020-01-01`, `2020-01-01 10:00:00`, or RFC 3339, as UTC.
+pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(Utc.from_utc_datetime(&t));
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()));
+    }
+    Err(format!("`{s}` is not a time (use 2020-01-01, 2020-01-01 10:00:00 or RFC 3339)"))
 }
 
 /// Output format.
@@ -71,6 +165,8 @@ pub struct HuntArgs {
     pub processes: bool,
     #[command(flatten)]
     pub packs: PackArgs,
+    #[command(flatten)]
+    pub logs: LogArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
     pub format: FormatArg,
