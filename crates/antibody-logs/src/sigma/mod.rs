@@ -1,6 +1,7 @@
 //! Sigma: rules, filters, collections and correlations, parsed from YAML,
 //! compiled once into matchers, evaluated per event.
 
+pub mod correlation;
 pub mod error;
 pub mod yaml;
 
