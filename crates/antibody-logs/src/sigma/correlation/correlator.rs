@@ -482,4 +482,380 @@ fn make_hit(
 }
 
 #[cfg(test)]
-mod tests {}
+mod tests {
+    use super::*;
+    use crate::event::{Format, Position};
+    use crate::sigma::correlation::parse;
+    use crate::sigma::yaml::parse_documents;
+    use chrono::TimeZone;
+    use std::path::Path;
+
+    /// Base rules known to the engine, by index.
+    const BASE: [&str; 4] = ["a", "b", "c", "d"];
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::seconds(secs)
+    }
+
+    fn ev(secs: i64, fields: &[(&str, &str)]) -> Event {
+        let mut e = Event::new(Format::Evtx, Position::Record(secs as u64));
+        for (k, v) in fields {
+            e.push(*k, *v);
+        }
+        e.timestamp = Some(at(secs));
+        e
+    }
+
+    fn rules(yaml: &str) -> Vec<CorrelationRule> {
+        let docs = parse_documents(yaml).unwrap();
+        let docs = docs.iter().filter(|d| super::super::is_correlation(d));
+        docs.map(|d| parse(d, Path::new("t.yml")).unwrap())
+            .collect()
+    }
+
+    fn correlator(yaml: &str) -> (Correlator, Vec<RuleError>) {
+        Correlator::new(rules(yaml), &|r| BASE.iter().position(|b| *b == r))
+    }
+
+    /// Feeds (rule, event) pairs with their index as `event_ref`.
+    fn run(yaml: &str, input: &[(usize, Event)]) -> (Vec<CorrelationHit>, Vec<String>) {
+        let (mut c, errors) = correlator(yaml);
+        assert!(errors.is_empty(), "{errors:?}");
+        for (i, (rule, event)) in input.iter().enumerate() {
+            c.observe(Observation {
+                rule: *rule,
+                event,
+                event_ref: i as u64,
+            });
+        }
+        c.finish()
+    }
+
+    fn count_rule(condition: &str, span: &str) -> String {
+        format!(
+            "title: count\ncorrelation:\n  type: event_count\n  rules: [a]\n  group-by: [Host]\n  \
+             timespan: {span}\n  condition: {{{condition}}}\n"
+        )
+    }
+
+    fn on(host: &str, times: &[i64]) -> Vec<(usize, Event)> {
+        times
+            .iter()
+            .map(|&t| (0, ev(t, &[("Host", host)])))
+            .collect()
+    }
+
+    #[test]
+    fn event_count_fires_at_threshold_and_timespan_is_inclusive() {
+        let rule = count_rule("gte: 3", "1m");
+        let (hits, warnings) = run(&rule, &on("h1", &[0, 30, 60]));
+        assert!(warnings.is_empty());
+        assert_eq!(hits.len(), 1);
+        let h = &hits[0];
+        assert_eq!((h.value, h.first, h.last), (3.0, at(0), at(60)));
+        assert_eq!(h.group, [("Host".to_string(), "h1".to_string())]);
+        assert_eq!(h.events, [0, 1, 2]);
+        assert_eq!(h.rules_seen, ["a"]);
+        assert!(run(&rule, &on("h1", &[0, 30, 61])).0.is_empty());
+        assert!(run(&rule, &on("h1", &[0, 30])).0.is_empty());
+    }
+
+    #[test]
+    fn groups_are_counted_apart() {
+        let rule = count_rule("gt: 2", "1h");
+        let mut input = on("h1", &[0, 1]);
+        input.extend(on("h2", &[2, 3]));
+        assert!(run(&rule, &input).0.is_empty());
+        input.extend(on("h2", &[4]));
+        let hits = run(&rule, &input).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].group[0].1, "h2");
+        assert_eq!(hits[0].events, [2, 3, 4]);
+    }
+
+    #[test]
+    fn one_hit_per_burst() {
+        let rule = count_rule("gte: 100", "1h");
+        let burst: Vec<i64> = (0..250).chain(10_000..10_100).collect();
+        let hits = run(&rule, &on("h1", &burst)).0;
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert_eq!((hits[0].first, hits[0].last), (at(0), at(99)));
+        assert_eq!(hits[0].events.len(), 100);
+        assert_eq!((hits[1].first, hits[1].value), (at(10_000), 100.0));
+    }
+
+    #[test]
+    fn arrival_order_does_not_matter() {
+        let rule = count_rule("gte: 4", "10m");
+        let mut input = Vec::new();
+        let mut x: u64 = 7;
+        for i in 0..300u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let host = ["h1", "h2", "h3"][(x >> 33) as usize % 3];
+            input.push((0, ev((i * 97 % 3600) as i64, &[("Host", host)])));
+        }
+        let sorted_hits = {
+            let mut s = input.clone();
+            s.sort_by_key(|(_, e)| e.timestamp);
+            // event_refs follow input order: compare everything else.
+            run(&rule, &s).0.len()
+        };
+        let (forward, _) = run(&rule, &input);
+        input.reverse();
+        let (backward, _) = run(&rule, &input);
+        assert!(!forward.is_empty());
+        assert_eq!(forward.len(), sorted_hits);
+        let strip = |h: &[CorrelationHit]| {
+            h.iter()
+                .map(|h| (h.group.clone(), h.first, h.last, h.value))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&forward), strip(&backward));
+    }
+
+    #[test]
+    fn fewer_than_is_judged_on_whole_windows() {
+        let rule = count_rule("lt: 3", "1h");
+        let mut input = on("quiet", &[0, 100]);
+        input.extend(on("busy", &[0, 1, 2, 3, 4]));
+        input.extend(on("busy", &[10_000]));
+        let hits = run(&rule, &input).0;
+        let got: Vec<_> = hits
+            .iter()
+            .map(|h| (h.group[0].1.as_str(), h.first, h.value))
+            .collect();
+        assert_eq!(got, [("quiet", at(0), 2.0), ("busy", at(10_000), 1.0)]);
+    }
+
+    #[test]
+    fn value_count_counts_distinct_values() {
+        let rule = "title: spray\ncorrelation:\n  type: value_count\n  rules: [a]\n  group-by: [Host]\n  \
+                    timespan: 1h\n  condition: {field: User, gte: 3}\n";
+        let user = |t, u| (0, ev(t, &[("Host", "h"), ("User", u)]));
+        let mut input = vec![
+            user(0, "x"),
+            user(1, "x"),
+            user(2, "y"),
+            (0, ev(3, &[("Host", "h")])),
+        ];
+        assert!(run(rule, &input).0.is_empty());
+        input.push(user(4, "z"));
+        let hits = run(rule, &input).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0].value, hits[0].last), (3.0, at(4)));
+    }
+
+    const TEMPORAL: &str = "title: recon\ncorrelation:\n  type: temporal\n  rules: [a, b, c]\n  \
+                            group-by: [User]\n  timespan: 5m\n";
+
+    #[test]
+    fn temporal_needs_every_rule_in_any_order() {
+        let u = |rule, t| (rule, ev(t, &[("User", "u")]));
+        let hits = run(TEMPORAL, &[u(2, 0), u(0, 10), u(1, 300)]).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].rules_seen, ["a", "b", "c"]);
+        assert_eq!(hits[0].value, 3.0);
+        assert!(run(TEMPORAL, &[u(2, 0), u(0, 10), u(0, 20)]).0.is_empty());
+        assert!(run(TEMPORAL, &[u(2, 0), u(0, 10), u(1, 301)]).0.is_empty());
+        let two = TEMPORAL.replace("timespan: 5m", "timespan: 5m\n  condition: {gte: 2}");
+        let hits = run(&two, &[u(2, 0), u(0, 10)]).0;
+        assert_eq!(hits[0].rules_seen, ["a", "c"]);
+    }
+
+    #[test]
+    fn temporal_ordered_rejects_the_wrong_order() {
+        let rule = TEMPORAL.replace("type: temporal", "type: temporal_ordered");
+        let u = |rule, t| (rule, ev(t, &[("User", "u")]));
+        let hits = run(&rule, &[u(1, 5), u(0, 1), u(2, 9)]).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].events, [1, 0, 2]);
+        assert_eq!((hits[0].first, hits[0].last), (at(1), at(9)));
+        assert!(run(&rule, &[u(1, 0), u(0, 1), u(2, 9)]).0.is_empty());
+        assert!(run(&rule, &[u(0, 0), u(2, 1), u(1, 9)]).0.is_empty());
+        // Same second counts as in order; a later `a` can restart the sequence.
+        assert_eq!(run(&rule, &[u(0, 3), u(1, 3), u(2, 3)]).0.len(), 1);
+        assert_eq!(run(&rule, &[u(1, 0), u(0, 1), u(1, 2), u(2, 3)]).0.len(), 1);
+    }
+
+    #[test]
+    fn chained_correlations_follow_the_spec_example() {
+        let full = super::super::parse::tests::FULL_EXAMPLE;
+        // Base rules: failed_login = 0, successful_login = 1.
+        let resolve = |r: &str| {
+            ["failed_login", "successful_login"]
+                .iter()
+                .position(|b| *b == r)
+        };
+        let user = |rule, t, u| (rule, ev(t, &[("User", u), ("ComputerName", "pc")]));
+        let mut input: Vec<(usize, Event)> = (0..10).map(|t| user(0, t, "bob")).collect();
+        input.push(user(1, 20, "bob"));
+        input.push(user(1, 0, "alice"));
+        input.extend((1..11).map(|t| user(0, t, "alice")));
+        let feed = |rules: Vec<CorrelationRule>| {
+            let (mut c, errors) = Correlator::new(rules, &resolve);
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(c.wanted(), &HashSet::from([0, 1]));
+            for (i, (rule, event)) in input.iter().enumerate() {
+                c.observe(Observation {
+                    rule: *rule,
+                    event,
+                    event_ref: i as u64,
+                });
+            }
+            c.finish().0
+        };
+        let hits = feed(rules(full));
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        let h = &hits[0];
+        assert_eq!(h.correlation, 0);
+        assert_eq!(h.group, [("User".to_string(), "bob".to_string())]);
+        assert_eq!(h.events, (0..=10).collect::<Vec<u64>>());
+        assert_eq!(h.rules_seen, ["multiple_failed_login", "successful_login"]);
+        // With `generate: true` the inner correlation reports on its own too.
+        let hits = feed(rules(
+            &full.replace("level: high", "level: high\ngenerate: true"),
+        ));
+        let inner: Vec<_> = hits.iter().filter(|h| h.correlation == 1).collect();
+        assert_eq!(inner.len(), 2);
+        assert_eq!(
+            (inner[0].group[0].1.as_str(), inner[0].value),
+            ("bob", 10.0)
+        );
+    }
+
+    #[test]
+    fn aliases_group_different_fields_together() {
+        let rule = "title: x\ncorrelation:\n  type: temporal\n  rules: [a, b]\n  \
+                    group-by: [internal_ip, remote_ip]\n  timespan: 10s\n  aliases:\n    \
+                    internal_ip: {a: destination.ip, b: source.ip}\n    remote_ip: {a: source.ip}\n";
+        let err = (
+            0,
+            ev(
+                0,
+                &[("destination.ip", "10.0.0.5"), ("source.ip", "1.2.3.4")],
+            ),
+        );
+        let conn = |ip| (1, ev(5, &[("source.ip", "10.0.0.5"), ("remote_ip", ip)]));
+        let hits = run(rule, &[err.clone(), conn("1.2.3.4")]).0;
+        assert_eq!(hits.len(), 1);
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        assert_eq!(
+            hits[0].group,
+            [
+                pair("internal_ip", "10.0.0.5"),
+                pair("remote_ip", "1.2.3.4")
+            ]
+        );
+        assert!(run(rule, &[err, conn("9.9.9.9")]).0.is_empty());
+        let bad = rule.replace("remote_ip: {a:", "remote_ip: {c:");
+        let (_, errors) = correlator(&bad);
+        assert_eq!(
+            (errors[0].kind, errors[0].line),
+            (RuleErrorKind::Reference, 9)
+        );
+    }
+
+    #[test]
+    fn sums_averages_and_percentiles() {
+        let metric = |kind: &str, cond: &str| {
+            format!(
+                "title: m\ncorrelation:\n  type: {kind}\n  rules: [a]\n  group-by: [Host]\n  \
+                 timespan: 1h\n  condition: {{field: Bytes, {cond}}}\n"
+            )
+        };
+        let bytes = |vals: &[&str]| -> Vec<(usize, Event)> {
+            vals.iter()
+                .enumerate()
+                .map(|(t, v)| (0, ev(t as i64, &[("Host", "h"), ("Bytes", v)])))
+                .collect()
+        };
+        let sum = metric("value_sum", "gt: 1000");
+        assert_eq!(run(&sum, &bytes(&["600", "n/a", "500"])).0[0].value, 1100.0);
+        assert!(run(&sum, &bytes(&["600", "400"])).0.is_empty());
+        let avg = metric("value_avg", "gt: 500");
+        assert_eq!(run(&avg, &bytes(&["400", "700"])).0[0].value, 550.0);
+        assert!(run(&avg, &bytes(&["400", "500"])).0.is_empty());
+        let p90 = metric("value_percentile", "percentile: 90, gt: 8");
+        let ten: Vec<String> = (1..=10).map(|v| v.to_string()).collect();
+        let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+        assert_eq!(run(&p90, &bytes(&ten)).0[0].value, 9.0);
+        assert!(
+            run(&p90.replace("gt: 8", "gt: 9"), &bytes(&ten))
+                .0
+                .is_empty()
+        );
+        // The specification's form: a value making up at most 1% of all.
+        let rare = metric("value_percentile", "lte: 1");
+        let mut names = vec!["svchost.exe"; 99];
+        names.push("evil.exe");
+        assert_eq!(run(&rare, &bytes(&names)).0[0].value, 1.0);
+        assert!(run(&rare, &bytes(&names[49..])).0.is_empty());
+    }
+
+    #[test]
+    fn missing_group_fields_are_empty_and_untimed_events_warn() {
+        let rule = count_rule("gte: 2", "1h");
+        let mut untimed = ev(5, &[("Host", "h1")]);
+        untimed.timestamp = None;
+        let input = vec![(0, ev(0, &[])), (0, ev(1, &[("Other", "x")])), (0, untimed)];
+        let (hits, warnings) = run(&rule, &input);
+        assert_eq!(hits[0].group, [("Host".to_string(), String::new())]);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("1 rule matches have no timestamp"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn observations_beyond_the_cap_are_dropped_and_reported() {
+        let (c, _) = correlator(&count_rule("gte: 3", "1h"));
+        let mut c = c.max_observations(3);
+        let input = on("h1", &[0, 1, 2, 3, 4]);
+        for (i, (rule, event)) in input.iter().enumerate() {
+            c.observe(Observation {
+                rule: *rule,
+                event,
+                event_ref: i as u64,
+            });
+        }
+        let (hits, warnings) = c.finish();
+        assert_eq!(hits[0].events, [0, 1, 2]);
+        assert_eq!(hits[0].value, 3.0);
+        assert!(
+            warnings[0].starts_with("2 rule matches were left out"),
+            "{warnings:?}"
+        );
+        assert!(warnings[0].contains("limit of 3"));
+    }
+
+    #[test]
+    fn bad_references_drop_only_their_correlation() {
+        let yaml = format!(
+            "{}---\n{}---\n{}---\n{}",
+            count_rule("gte: 1", "1h").replace("[a]", "[nope]"),
+            count_rule("gte: 1", "1h").replace("[a]", "[c]"),
+            "title: x\nname: x\ncorrelation: {type: temporal, rules: [y, a], timespan: 1m}\n",
+            "title: y\nname: y\ncorrelation: {type: temporal, rules: [x, b], timespan: 1m}\n",
+        );
+        let (c, errors) = correlator(&yaml);
+        let lines: Vec<_> = errors
+            .iter()
+            .map(|e| (e.kind, e.line, e.rule.as_deref()))
+            .collect();
+        use RuleErrorKind::Reference;
+        assert_eq!(
+            lines,
+            [
+                (Reference, 1, Some("count")),
+                (Reference, 17, Some("x")),
+                (Reference, 21, Some("y"))
+            ]
+        );
+        assert!(errors[0].message.contains("`nope`"));
+        assert!(errors[1].message.contains("cycle"));
+        assert_eq!(c.wanted(), &HashSet::from([2]));
+    }
+}

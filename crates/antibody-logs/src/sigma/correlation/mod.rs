@@ -19,10 +19,13 @@
 //!   (`event_count`, `value_count`, `value_sum`, `temporal`,
 //!   `temporal_ordered`), the hit is emitted at the match where the
 //!   condition first becomes true, ending there. Otherwise (`lt`, `lte`,
-//!   `eq`, `neq`, ranges, averages, percentiles) the condition is judged on
-//!   the whole window that starts at each match, so "fewer than 3 in 1h"
-//!   means a group that was seen, whose hour from some match holds fewer
-//!   than 3 matches: a group never seen cannot fire.
+//!   `eq`, `neq`, ranges, averages, percentiles) each group's timeline is
+//!   cut into consecutive windows, each starting at the first match after
+//!   the previous window, and the condition is judged on each whole
+//!   window. So "fewer than 3 in 1h" means a group that was seen and whose
+//!   hour from a first match holds fewer than 3 matches; a group never
+//!   seen cannot fire. Sliding such windows would let them shrink to the
+//!   tail of any burst.
 //! - **Missing fields.** A `group-by` field an event lacks counts as the
 //!   empty value (pySigma practice): such events form their own group.
 //!   Events lacking `condition.field` are not counted by `value_count` and

@@ -387,7 +387,7 @@ impl Cx<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::sigma::yaml::parse_documents;
     use CompareOp::*;

@@ -132,8 +132,10 @@ fn growing(
     out
 }
 
-/// Whole windows starting at each match, for conditions a growing window
-/// could meet too early (`lt`, `eq`, averages...).
+/// Consecutive whole windows, each starting at the first match after the
+/// previous one, for conditions a growing window could meet too early
+/// (`lt`, `eq`, averages...). Sliding these would let the window shrink
+/// to the tail of a burst and make "fewer than 3" true of every burst.
 fn whole(
     kind: CorrelationKind,
     cond: &CountCondition,
@@ -142,13 +144,13 @@ fn whole(
     records: &[Record],
 ) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut agg = Agg::new(kind, cond, slots);
-    let (mut i, mut end) = (0, 0);
+    let mut i = 0;
     while i < records.len() {
         let until = records[i].time + span;
-        while end < records.len() && records[end].time <= until {
-            agg.add(&records[end]);
-            end += 1;
+        let end = i + records[i..].partition_point(|r| r.time <= until);
+        let mut agg = Agg::new(kind, cond, slots);
+        for r in &records[i..end] {
+            agg.add(r);
         }
         if let Some(value) = agg.check(cond) {
             out.push(Found {
@@ -156,12 +158,8 @@ fn whole(
                 chain: None,
                 value,
             });
-            i = end;
-            agg = Agg::new(kind, cond, slots);
-            continue;
         }
-        agg.remove(&records[i]);
-        i += 1;
+        i = end;
     }
     out
 }
