@@ -35,7 +35,8 @@
 //! - **Temporal.** Without a condition every referenced rule must fire
 //!   (pySigma's default `gte: <number of rules>`); a condition counts the
 //!   referenced rules that fired. `temporal_ordered` counts the longest run
-//!   of the listed rules found in order; equal timestamps count as in order.
+//!   of the listed rules found in order, in windows starting at each match
+//!   of the first rule; equal timestamps count as in order.
 //! - **`value_percentile`.** The specification's example (`field: image`,
 //!   `lte: 1`, "a process name seen in less than 1% of all processes")
 //!   compares the share, in percent, of each distinct value of the field;
@@ -58,6 +59,8 @@
 
 mod correlator;
 mod parse;
+#[cfg(test)]
+mod testkit;
 mod window;
 
 pub use correlator::{CorrelationHit, Correlator, DEFAULT_MAX_OBSERVATIONS, Observation};

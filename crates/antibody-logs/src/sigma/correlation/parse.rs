@@ -387,8 +387,9 @@ impl Cx<'_> {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+mod tests {
     use super::*;
+    use crate::sigma::correlation::testkit::FULL_EXAMPLE;
     use crate::sigma::yaml::parse_documents;
     use CompareOp::*;
 
@@ -604,69 +605,6 @@ correlation:
         assert_eq!(r.aliases[1].name, "remote_ip");
         assert_eq!(r.aliases[1].line, 17);
     }
-
-    pub(in super::super) const FULL_EXAMPLE: &str = "\
-title: Correlation - Multiple Failed Logins Followed by Successful Login
-id: b180ead8-d58f-40b2-ae54-c8940995b9b6
-status: experimental
-description: Detects multiple failed logins by a single user followed by a successful login of that user
-references:
-    - https://reference.com
-author: Florian Roth (Nextron Systems)
-date: 2023-06-16
-correlation:
-    type: temporal_ordered
-    rules:
-        - multiple_failed_login
-        - successful_login
-    group-by:
-        - User
-    timespan: 10m
-falsepositives:
-    - Unlikely
-level: high
----
-title: Multiple failed logons
-id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
-description: Detects multiple failed logins within a certain amount of time
-name: multiple_failed_login
-correlation:
-    type: event_count
-    rules:
-        - failed_login
-    group-by:
-        - User
-    timespan: 10m
-    condition:
-        gte: 10
----
-title: Single failed login
-id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
-name: failed_login
-logsource:
-    product: windows
-    service: security
-detection:
-    selection:
-        EventID:
-            - 529
-            - 4625
-    condition: selection
----
-title: Successful login
-id: 4d0a2c83-c62c-4ed4-b475-c7e23a9269b8
-description: Detects a successful login
-name: successful_login
-logsource:
-    product: windows
-    service: security
-detection:
-    selection:
-        EventID:
-            - 528
-            - 4624
-    condition: selection
-";
 
     #[test]
     fn spec_full_example() {

@@ -397,3 +397,103 @@ impl<'a> Agg<'a> {
         cond.matches(value).then_some(value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::event::Event;
+    use crate::sigma::correlation::testkit::*;
+
+    #[test]
+    fn one_hit_per_burst() {
+        let rule = count_rule("gte: 100", "1h");
+        let burst: Vec<i64> = (0..250).chain(10_000..10_100).collect();
+        let hits = run(&rule, &on("h1", &burst)).0;
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert_eq!((hits[0].first, hits[0].last), (at(0), at(99)));
+        assert_eq!(hits[0].events.len(), 100);
+        assert_eq!((hits[1].first, hits[1].value), (at(10_000), 100.0));
+    }
+
+    #[test]
+    fn fewer_than_is_judged_on_whole_windows() {
+        let rule = count_rule("lt: 3", "1h");
+        let mut input = on("quiet", &[0, 100]);
+        input.extend(on("busy", &[0, 1, 2, 3, 4]));
+        input.extend(on("busy", &[10_000]));
+        let hits = run(&rule, &input).0;
+        let got: Vec<_> = hits
+            .iter()
+            .map(|h| (h.group[0].1.as_str(), h.first, h.value))
+            .collect();
+        assert_eq!(got, [("quiet", at(0), 2.0), ("busy", at(10_000), 1.0)]);
+    }
+
+    const TEMPORAL: &str = "title: recon\ncorrelation:\n  type: temporal\n  rules: [a, b, c]\n  \
+                            group-by: [User]\n  timespan: 5m\n";
+
+    #[test]
+    fn temporal_needs_every_rule_in_any_order() {
+        let u = |rule, t| (rule, ev(t, &[("User", "u")]));
+        let hits = run(TEMPORAL, &[u(2, 0), u(0, 10), u(1, 300)]).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].rules_seen, ["a", "b", "c"]);
+        assert_eq!(hits[0].value, 3.0);
+        assert!(run(TEMPORAL, &[u(2, 0), u(0, 10), u(0, 20)]).0.is_empty());
+        assert!(run(TEMPORAL, &[u(2, 0), u(0, 10), u(1, 301)]).0.is_empty());
+        let two = TEMPORAL.replace("timespan: 5m", "timespan: 5m\n  condition: {gte: 2}");
+        let hits = run(&two, &[u(2, 0), u(0, 10)]).0;
+        assert_eq!(hits[0].rules_seen, ["a", "c"]);
+    }
+
+    #[test]
+    fn temporal_ordered_rejects_the_wrong_order() {
+        let rule = TEMPORAL.replace("type: temporal", "type: temporal_ordered");
+        let u = |rule, t| (rule, ev(t, &[("User", "u")]));
+        let hits = run(&rule, &[u(1, 5), u(0, 1), u(2, 9)]).0;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].events, [1, 0, 2]);
+        assert_eq!((hits[0].first, hits[0].last), (at(1), at(9)));
+        assert!(run(&rule, &[u(1, 0), u(0, 1), u(2, 9)]).0.is_empty());
+        assert!(run(&rule, &[u(0, 0), u(2, 1), u(1, 9)]).0.is_empty());
+        // Same second counts as in order; a later `a` can restart the sequence.
+        assert_eq!(run(&rule, &[u(0, 3), u(1, 3), u(2, 3)]).0.len(), 1);
+        assert_eq!(run(&rule, &[u(1, 0), u(0, 1), u(1, 2), u(2, 3)]).0.len(), 1);
+    }
+
+    #[test]
+    fn sums_averages_and_percentiles() {
+        let metric = |kind: &str, cond: &str| {
+            format!(
+                "title: m\ncorrelation:\n  type: {kind}\n  rules: [a]\n  group-by: [Host]\n  \
+                 timespan: 1h\n  condition: {{field: Bytes, {cond}}}\n"
+            )
+        };
+        let bytes = |vals: &[&str]| -> Vec<(usize, Event)> {
+            vals.iter()
+                .enumerate()
+                .map(|(t, v)| (0, ev(t as i64, &[("Host", "h"), ("Bytes", v)])))
+                .collect()
+        };
+        let sum = metric("value_sum", "gt: 1000");
+        assert_eq!(run(&sum, &bytes(&["600", "n/a", "500"])).0[0].value, 1100.0);
+        assert!(run(&sum, &bytes(&["600", "400"])).0.is_empty());
+        let avg = metric("value_avg", "gt: 500");
+        assert_eq!(run(&avg, &bytes(&["400", "700"])).0[0].value, 550.0);
+        assert!(run(&avg, &bytes(&["400", "500"])).0.is_empty());
+        let p90 = metric("value_percentile", "percentile: 90, gt: 8");
+        let ten: Vec<String> = (1..=10).map(|v| v.to_string()).collect();
+        let ten: Vec<&str> = ten.iter().map(String::as_str).collect();
+        assert_eq!(run(&p90, &bytes(&ten)).0[0].value, 9.0);
+        assert!(
+            run(&p90.replace("gt: 8", "gt: 9"), &bytes(&ten))
+                .0
+                .is_empty()
+        );
+        // The specification's form: a value making up at most 1% of all.
+        let rare = metric("value_percentile", "lte: 1");
+        let mut names = vec!["svchost.exe"; 99];
+        names.push("evil.exe");
+        assert_eq!(run(&rare, &bytes(&names)).0[0].value, 1.0);
+        assert!(run(&rare, &bytes(&names[49..])).0.is_empty());
+    }
+}
