@@ -2,6 +2,7 @@
 //! compiled once into matchers, evaluated per event.
 
 pub mod condition;
+pub mod correlation;
 pub mod error;
 pub mod rule;
 pub mod ruleset;
