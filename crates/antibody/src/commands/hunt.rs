@@ -2,6 +2,7 @@
 
 use crate::cli::{FormatArg, HuntArgs};
 use crate::output::{self, Bar};
+use crate::commands::logs;
 use crate::packs;
 use crate::sink::HuntSink;
 use antibody_case::{Case, NewHunt};
@@ -13,7 +14,23 @@ use chrono::Utc;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+/// What a hunt runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every engine.
+    All,
+    /// The log engine only (`antibody logs hunt`).
+    LogsOnly,
+}
+
 pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
+    run_mode(args, Mode::All)
+}
+
+pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
+    if mode == Mode::LogsOnly && args.processes {
+        bail!("`logs hunt` reads log files; use `antibody hunt --processes` for process memory");
+    }
     if args.paths.is_empty() && !args.processes {
         bail!("nothing to hunt: give one or more paths, or --processes");
     }
@@ -46,7 +63,17 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         scan_timeout: Duration::from_secs(args.scan_timeout.max(1)),
         ..HuntOptions::default()
     };
-    let (hunter, rule_problems) = FileHunter::new(&loaded.packs, options);
+    let (log_engine, load) = logs::build_engine(&args.logs, &loaded.packs)?;
+    let events_read = log_engine.event_counter();
+    // `logs hunt` keeps the walk, archives and triage but none of the
+    // generic file checks (hashes, names, YARA).
+    let file_packs: &[antibody_core::pack::Pack] = match mode {
+        Mode::All => &loaded.packs,
+        Mode::LogsOnly => &[],
+    };
+    let (hunter, rule_problems) = FileHunter::new(file_packs, options);
+    let hunter = hunter.with_engine(Box::new(log_engine));
+    logs::report_load(&load, args.verbose);
 
     let mut targets: Vec<String> = args
         .paths
@@ -120,6 +147,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
     summary.seconds = clock.elapsed().as_secs_f64();
     summary.packs = pack_infos;
     summary.yara_rules = hunter.rule_count();
+    summary.sigma_rules = load.loaded;
+    summary.sigma_rejected = load.errors.len();
+    summary.log_events = events_read.load(std::sync::atomic::Ordering::Relaxed);
     summary.indicators = hunter.indicator_count();
     for f in &findings {
         summary.count_finding(f);

@@ -2,7 +2,9 @@
 
 mod case;
 mod hunt;
+mod logs;
 mod packs;
+mod rules;
 
 use crate::cli::{Cli, Command};
 
@@ -12,5 +14,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Hunt(args) => hunt::run(args),
         Command::Packs(cmd) => packs::run(cmd),
         Command::Case(cmd) => case::run(cmd),
+        Command::Logs(cmd) => logs::run(cmd),
+        Command::Rules(cmd) => rules::run(cmd),
     }
 }
