@@ -5,6 +5,7 @@
 use crate::event::{Event, Position};
 use crate::mapping::Mapping;
 use crate::read::{self, ReadOptions};
+use crate::sigma::correlation::{self, CorrelationHit, CorrelationRule, Correlator, Observation};
 use crate::sigma::error::RuleError;
 use crate::sigma::rule::{DetectionRule, Document, FilterRule, parse_file, parse_text, rule_files};
 use crate::sigma::ruleset::{RuleSet, display};
@@ -15,12 +16,12 @@ use antibody_core::{
     Observable, RuleRef, Severity, Sink,
 };
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Findings one rule may raise in one item before the rest are counted
 /// instead (an item error says how many were left out).
@@ -150,18 +151,73 @@ impl LogsEngineBuilder {
     pub fn build(mut self, packs: &[Pack]) -> (LogsEngine, LoadReport) {
         let (ruleset, mut errors) = RuleSet::new(self.rules, self.filters, self.mapping);
         self.errors.append(&mut errors);
-        let loaded = ruleset.rules().len() + ruleset.filter_count() + self.correlations.len();
+        let mut corr_rules = Vec::new();
+        let mut corr_origins = Vec::new();
+        for (node, file, origin) in &self.correlations {
+            match correlation::parse(node, file) {
+                Ok(c) => {
+                    corr_rules.push(c);
+                    corr_origins.push(origin.clone());
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+        let resolve = |r: &str| {
+            let rules = ruleset.rules();
+            rules
+                .iter()
+                .position(|x| x.meta.id.as_deref() == Some(r))
+                .or_else(|| rules.iter().position(|x| x.meta.name.as_deref() == Some(r)))
+        };
+        // Base rules used only by correlations that do not `generate`
+        // report nothing on their own (the Sigma default).
+        let mut referenced: HashMap<usize, bool> = HashMap::new();
+        for c in &corr_rules {
+            for r in &c.rules {
+                if let Some(i) = resolve(r) {
+                    *referenced.entry(i).or_insert(false) |= c.generate;
+                }
+            }
+        }
+        let silent: HashSet<usize> = referenced
+            .into_iter()
+            .filter(|(_, g)| !g)
+            .map(|(i, _)| i)
+            .collect();
+        let (correlator, mut errors) = Correlator::new(corr_rules.clone(), &resolve);
+        let dropped: HashSet<usize> = errors
+            .iter()
+            .filter_map(|e| {
+                corr_rules
+                    .iter()
+                    .position(|c| c.file == e.file && c.line == e.line)
+            })
+            .collect();
+        self.errors.append(&mut errors);
+        let loaded =
+            ruleset.rules().len() + ruleset.filter_count() + corr_rules.len() - dropped.len();
         let report = LoadReport {
             loaded,
             errors: self.errors,
             warnings: self.warnings,
         };
+        let wanted = correlator.wanted().clone();
         let engine = LogsEngine {
             ruleset,
             origins: self.origins,
             index: IndicatorIndex::new(packs),
             options: self.options,
             events: Arc::new(AtomicU64::new(0)),
+            correlations: Correlations {
+                rules: corr_rules,
+                origins: corr_origins,
+                wanted,
+                silent,
+                state: Mutex::new(Some(CorrState {
+                    correlator,
+                    events: Vec::new(),
+                })),
+            },
         };
         (engine, report)
     }
@@ -174,6 +230,28 @@ pub struct LogsEngine {
     index: IndicatorIndex,
     options: LogOptions,
     events: Arc<AtomicU64>,
+    correlations: Correlations,
+}
+
+/// Most events kept as evidence for correlations; later matches still
+/// count, without their event.
+const MAX_CORRELATION_EVIDENCE: usize = 200_000;
+
+/// Correlation rules and what they have seen so far.
+struct Correlations {
+    rules: Vec<CorrelationRule>,
+    origins: Vec<Origin>,
+    /// Rule indexes some correlation listens to.
+    wanted: HashSet<usize>,
+    /// Rule indexes that report only through correlations.
+    silent: HashSet<usize>,
+    state: Mutex<Option<CorrState>>,
+}
+
+struct CorrState {
+    correlator: Correlator,
+    /// Evidence by `event_ref`.
+    events: Vec<(Location, EventRef)>,
 }
 
 impl LogsEngine {
@@ -222,6 +300,12 @@ impl LogsEngine {
         }
         let route = self.ruleset.prepare(&mut event);
         for i in self.ruleset.evaluate(&event, &route) {
+            if self.correlations.wanted.contains(&i) {
+                self.observe(i, location, &event);
+            }
+            if self.correlations.silent.contains(&i) {
+                continue;
+            }
             let n = state.per_rule.entry(i).or_insert(0);
             *n += 1;
             if *n > self.options.max_findings_per_rule {
@@ -238,6 +322,94 @@ impl LogsEngine {
                 }
             }
         }
+    }
+
+    fn observe(&self, i: usize, location: &Location, event: &Event) {
+        let mut guard = self
+            .correlations
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let Some(st) = guard.as_mut() else { return };
+        let event_ref = if st.events.len() < MAX_CORRELATION_EVIDENCE {
+            let fields = self
+                .ruleset
+                .matched_fields(i, event)
+                .into_iter()
+                .map(|m| (m.name, m.value))
+                .collect();
+            st.events.push((location.clone(), event_ref(event, fields)));
+            (st.events.len() - 1) as u64
+        } else {
+            u64::MAX
+        };
+        st.correlator.observe(Observation {
+            rule: i,
+            event,
+            event_ref,
+        });
+    }
+
+    fn correlation_finding(
+        &self,
+        hit: &CorrelationHit,
+        stored: &[(Location, EventRef)],
+    ) -> Option<Finding> {
+        let rule = self.correlations.rules.get(hit.correlation)?;
+        let origin = &self.correlations.origins[hit.correlation];
+        let evidence: Vec<&(Location, EventRef)> = hit
+            .events
+            .iter()
+            .filter_map(|&r| stored.get(r as usize))
+            .collect();
+        let location = evidence
+            .first()
+            .map(|(l, _)| l.clone())
+            .unwrap_or_else(|| Location::file("(correlation)"));
+        let group: Vec<String> = hit.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let reason = format!(
+            "Sigma correlation `{}` ({} within {}{}): value {} from {} to {}; rules seen: {}",
+            rule.title,
+            rule.kind.as_str(),
+            humantime(rule.timespan),
+            if group.is_empty() {
+                String::new()
+            } else {
+                format!(", grouped by {}", group.join(", "))
+            },
+            hit.value,
+            hit.first.to_rfc3339(),
+            hit.last.to_rfc3339(),
+            hit.rules_seen.join(", "),
+        );
+        let mut observables = Vec::new();
+        for (_, v) in &hit.group {
+            if let Ok(ip) = v.parse::<IpAddr>() {
+                observables.push(Observable::Ip(ip));
+            }
+        }
+        Some(Finding {
+            rule: RuleRef {
+                id: rule.id.clone().unwrap_or_else(|| rule.title.clone()),
+                name: rule.title.clone(),
+                pack: origin.pack.clone(),
+                engine: "logs".into(),
+                references: rule.references.clone(),
+            },
+            title: rule.title.clone(),
+            reason,
+            severity: severity_of(rule.level.as_deref()),
+            confidence: Confidence::Medium,
+            techniques: techniques_of(&rule.tags),
+            location,
+            offset: None,
+            matches: Vec::new(),
+            observables,
+            file: None,
+            timestamp: Some(hit.last),
+            action: origin.action.clone(),
+            events: evidence.into_iter().map(|(_, e)| e.clone()).collect(),
+        })
     }
 
     fn sigma_finding(&self, i: usize, location: &Location, event: &Event) -> Finding {
@@ -443,6 +615,32 @@ impl Engine for LogsEngine {
         matches!(kind, Kind::Evtx | Kind::JsonLines | Kind::Log)
     }
 
+    fn finish(&self, sink: &dyn Sink) {
+        let Some(st) = self
+            .correlations
+            .state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        else {
+            return;
+        };
+        let CorrState { correlator, events } = st;
+        let (hits, warnings) = correlator.finish();
+        for hit in &hits {
+            if let Some(f) = self.correlation_finding(hit, &events) {
+                sink.finding(f);
+            }
+        }
+        for w in warnings {
+            sink.error(ItemError::new(
+                "Sigma correlations",
+                ItemErrorKind::Limit,
+                w,
+            ));
+        }
+    }
+
     fn hunt(&self, item: &Item<'_>, sink: &dyn Sink) -> Result<(), ItemError> {
         let mut state = ItemState::default();
         let mut errors = read::read_events(
@@ -511,6 +709,16 @@ fn event_ref(event: &Event, fields: Vec<(String, String)>) -> EventRef {
         timestamp: event.timestamp,
         fields,
         raw: event.raw.as_deref().map(|r| cut(r, 1024)),
+    }
+}
+
+fn humantime(d: chrono::Duration) -> String {
+    let s = d.num_seconds();
+    match s {
+        s if s % 86_400 == 0 && s > 0 => format!("{}d", s / 86_400),
+        s if s % 3_600 == 0 && s > 0 => format!("{}h", s / 3_600),
+        s if s % 60 == 0 && s > 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
     }
 }
 
@@ -666,6 +874,41 @@ mod tests {
         );
         assert_eq!(errors.len(), 1);
         assert!(errors[0].reason.contains("3 more"), "{}", errors[0].reason);
+    }
+
+    #[test]
+    fn correlation_reports_once_and_silences_its_steps() {
+        let rules = "title: Post\nid: step-1\nlogsource: {category: webserver}\ndetection:\n  sel: {cs-method: POST, cs-uri-stem|endswith: '/newbm.pl'}\n  condition: sel\n---\ntitle: Get\nid: step-2\nlogsource: {category: webserver}\ndetection:\n  sel: {cs-method: GET, cs-uri-stem|endswith: '.xml'}\n  condition: sel\n---\ntitle: Chain\nid: chain\nlevel: critical\ncorrelation:\n  type: temporal_ordered\n  rules: [step-1, step-2]\n  group-by: [c-ip]\n  timespan: 1h\n";
+        let e = engine(rules, &[]);
+        let sink = VecSink::new();
+        let at = |line: u64, method: &str, uri: &str, min: u32| {
+            let mut ev = web(line, uri, 200);
+            ev.push("cs-method", method);
+            ev.timestamp = Some(
+                chrono::DateTime::parse_from_rfc3339(&format!("2020-05-04T10:{min:02}:00Z"))
+                    .unwrap()
+                    .into(),
+            );
+            ev
+        };
+        let mut events = vec![
+            at(1, "GET", "/vpns/portal/x.xml", 0),
+            at(2, "POST", "/vpns/portal/scripts/newbm.pl", 5),
+            at(3, "GET", "/vpns/portal/x.xml", 9),
+        ]
+        .into_iter();
+        e.hunt_events(&Location::file("access.log"), &mut events, &sink);
+        assert!(sink.take().0.is_empty(), "steps alone report nothing");
+        e.finish(&sink);
+        let (findings, errors) = sink.take();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let f = &findings[0];
+        assert_eq!(f.rule.id, "chain");
+        assert_eq!(f.severity, Severity::Critical);
+        let lines: Vec<_> = f.events.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![Some(2), Some(3)]);
+        assert!(f.reason.contains("c-ip=203.0.113.9"), "{}", f.reason);
     }
 
     #[test]

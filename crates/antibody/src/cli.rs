@@ -118,7 +118,9 @@ pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()));
     }
-    Err(format!("`{s}` is not a time (use 2020-01-01, 2020-01-01 10:00:00 or RFC 3339)"))
+    Err(format!(
+        "`{s}` is not a time (use 2020-01-01, 2020-01-01 10:00:00 or RFC 3339)"
+    ))
 }
 
 /// Output format.

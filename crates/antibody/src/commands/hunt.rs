@@ -1,8 +1,8 @@
 //! `antibody hunt`: hunt paths and process memory with the loaded packs.
 
 use crate::cli::{FormatArg, HuntArgs};
-use crate::output::{self, Bar};
 use crate::commands::logs;
+use crate::output::{self, Bar};
 use crate::packs;
 use crate::sink::HuntSink;
 use antibody_case::{Case, NewHunt};

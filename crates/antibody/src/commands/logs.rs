@@ -27,7 +27,8 @@ pub fn mapping(file: Option<&std::path::Path>) -> anyhow::Result<Mapping> {
     if let Some(path) = file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading mapping {}", path.display()))?;
-        m.extend_from(&text, path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        m.extend_from(&text, path)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(m)
 }
@@ -63,7 +64,11 @@ pub fn report_load(load: &LoadReport, verbose: bool) {
         "antibody: {} Sigma rule(s) rejected, {} loaded{}",
         load.errors.len(),
         load.loaded,
-        if verbose { ":" } else { " (-v lists them; `antibody rules check PATH` explains each)" }
+        if verbose {
+            ":"
+        } else {
+            " (-v lists them; `antibody rules check PATH` explains each)"
+        }
     );
     if verbose {
         for e in &load.errors {
@@ -78,7 +83,11 @@ struct Row<'a> {
     finding: &'a Finding,
 }
 
-fn timeline(case: &std::path::Path, format: TimelineFormat, output: Option<&std::path::Path>) -> anyhow::Result<u8> {
+fn timeline(
+    case: &std::path::Path,
+    format: TimelineFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<u8> {
     if !case.is_file() {
         bail!("{}: no such case file", case.display());
     }
@@ -86,7 +95,12 @@ fn timeline(case: &std::path::Path, format: TimelineFormat, output: Option<&std:
     let findings: Vec<Finding> = c.findings()?.into_iter().map(|s| s.finding).collect();
     let mut rows: Vec<Row<'_>> = findings
         .iter()
-        .flat_map(|f| f.events.iter().map(move |e| Row { event: e, finding: f }))
+        .flat_map(|f| {
+            f.events.iter().map(move |e| Row {
+                event: e,
+                finding: f,
+            })
+        })
         .collect();
     // Events without a time go last, in case order.
     rows.sort_by(|a, b| match (a.event.timestamp, b.event.timestamp) {
@@ -143,9 +157,17 @@ fn write_csv(out: &mut dyn Write, rows: &[Row<'_>]) -> anyhow::Result<()> {
         "datetime,timestamp,timestamp_desc,message,severity,rule_id,rule,pack,source,position,fields,techniques"
     )?;
     for r in rows {
-        let fields: Vec<String> = r.event.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let fields: Vec<String> = r
+            .event
+            .fields
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let cols = [
-            r.event.timestamp.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            r.event
+                .timestamp
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
             r.event
                 .timestamp
                 .map(|t| t.timestamp_micros().to_string())
@@ -175,7 +197,10 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     };
-    let s: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let s: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -2,8 +2,8 @@
 //! failure with file, line and reason.
 
 use crate::cli::{FormatArg, RulesCommand};
-use antibody_logs::LogsEngineBuilder;
 use antibody_logs::LogOptions;
+use antibody_logs::LogsEngineBuilder;
 use antibody_logs::sigma::RuleError;
 use anyhow::bail;
 use std::io::Write;
@@ -15,7 +15,10 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<u8> {
         format,
         verbose,
     } = cmd;
-    let mut b = LogsEngineBuilder::new(super::logs::mapping(mapping.as_deref())?, LogOptions::default());
+    let mut b = LogsEngineBuilder::new(
+        super::logs::mapping(mapping.as_deref())?,
+        LogOptions::default(),
+    );
     for p in &paths {
         if !p.exists() {
             bail!("{}: no such rule file or folder", p.display());
@@ -45,7 +48,11 @@ pub fn run(cmd: RulesCommand) -> anyhow::Result<u8> {
                 }
             }
             let total = report.loaded + report.errors.len();
-            let share = if total == 0 { 100.0 } else { report.loaded as f64 * 100.0 / total as f64 };
+            let share = if total == 0 {
+                100.0
+            } else {
+                report.loaded as f64 * 100.0 / total as f64
+            };
             writeln!(
                 out,
                 "{} loaded, {} rejected ({share:.2}% loaded), {} warnings",
