@@ -289,6 +289,9 @@ fn to_event(json: &serde_json::Value, record_id: u64, offset: u64) -> Event {
     event.offset = Some(offset);
     if let Some(object) = windows::event_object(json) {
         let info = windows::flatten(object, &mut event);
+        if let Some(id) = info.record_id {
+            event.position = Position::Record(id);
+        }
         event.timestamp = info.timestamp;
         event.logsource.product = Some(info.product.to_string());
     } else {

@@ -68,6 +68,9 @@ pub(crate) fn event_object(root: &Value) -> Option<&Map<String, Value>> {
 
 /// What the flattening learnt besides the fields.
 pub(crate) struct WindowsInfo {
+    /// `EventRecordID` of `System` (exported logs renumber the record
+    /// headers, so it can differ from the header's id).
+    pub record_id: Option<u64>,
     /// `TimeCreated SystemTime`, parsed.
     pub timestamp: Option<DateTime<Utc>>,
     /// `windows`, or `linux` for Sysmon for Linux.
@@ -94,6 +97,7 @@ pub(crate) fn flatten(event: &Map<String, Value>, out: &mut Event) -> WindowsInf
         "Provider_Name",
         attribute(sys("Provider"), "Name").map(json_to_field),
     );
+    let record_id = sys("EventRecordID").and_then(json_to_int);
     push("EventRecordID", sys("EventRecordID").map(json_to_field));
     for name in ["Level", "Task", "Opcode", "Keywords", "Version"] {
         push(name, sys(name).map(json_to_field));
@@ -122,7 +126,11 @@ pub(crate) fn flatten(event: &Map<String, Value>, out: &mut Event) -> WindowsInf
         Some(c) if c.starts_with("Linux-Sysmon") => "linux",
         _ => "windows",
     };
-    WindowsInfo { timestamp, product }
+    WindowsInfo {
+        record_id: record_id.and_then(|r| u64::try_from(r).ok()),
+        timestamp,
+        product,
+    }
 }
 
 fn is_scalar(v: &Value) -> bool {
