@@ -214,6 +214,21 @@ pub(crate) fn epoch_timestamp(v: f64) -> Option<DateTime<Utc>> {
     if !v.is_finite() || v <= 0.0 {
         return None;
     }
+    if v.fract() == 0.0 && v < 9e18 {
+        // Whole numbers exactly, without float rounding of the fraction.
+        let i = v as i64;
+        let per_second: i64 = if i > 100_000_000_000_000_000 {
+            1_000_000_000
+        } else if i > 100_000_000_000_000 {
+            1_000_000
+        } else if i > 100_000_000_000 {
+            1_000
+        } else {
+            1
+        };
+        let nanos = (i % per_second) * (1_000_000_000 / per_second);
+        return DateTime::from_timestamp(i / per_second, u32::try_from(nanos).ok()?);
+    }
     let secs = if v > 1e17 {
         v / 1e9
     } else if v > 1e14 {
