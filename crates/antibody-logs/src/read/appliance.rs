@@ -373,6 +373,7 @@ fn pcs_message(msg: &str, src: Option<&str>, agent: Option<&str>, event: &mut Ev
     let mut text = msg;
     if let Some((code, rest)) = msg.split_once(": ")
         && code.len() == 8
+        && code.is_ascii()
         && code[..3].bytes().all(|b| b.is_ascii_uppercase())
         && code[3..].bytes().all(|b| b.is_ascii_digit())
     {
@@ -436,6 +437,14 @@ mod tests {
         let mut e = Event::new(Format::Appliance, Position::Line(1));
         let a = parse(line, &mut e);
         (a, e)
+    }
+
+    #[test]
+    fn pcs_message_code_with_multibyte_text_does_not_panic() {
+        let (a, e) = parsed("id=firewall vpn=ive src=1.2.3.4 msg=\"a€€b: Login failed\"");
+        assert_eq!(a, Some(Appliance::PulseSecure));
+        assert!(e.get("event_code").is_none());
+        assert_eq!(e.text("status").as_deref(), Some("failure"));
     }
 
     #[test]
