@@ -4,7 +4,7 @@
 //!
 //! [`read_events`] dispatches on the item's [`Kind`]:
 //!
-//! - `Evtx`: [`evtx`](self) chunks (module `evtx`);
+//! - `Evtx`: Windows event logs, chunk by chunk (module `evtx`);
 //! - `JsonLines`: one JSON object per line (module `jsonl`);
 //! - `Log`: text logs, each line routed to the format it matches (module
 //!   `text`): Apache/nginx combined and common, IIS W3C with `#Fields:`
