@@ -212,6 +212,32 @@ mod tests {
     }
 
     #[test]
+    fn forwarded_event_reads_like_a_local_one() {
+        let (e, info) = flat(json!({"Event": {
+            "System": {
+                "Provider": {"#attributes": {"Name": "Microsoft-Windows-Security-Auditing"}},
+                "EventID": 4624, "Channel": "Security", "Computer": "dc1.example.local",
+                "EventRecordID": 77,
+                "TimeCreated": {"#attributes": {"SystemTime": "2024-05-04T10:00:00.1234567Z"}}
+            },
+            "EventData": {"TargetUserName": "alice", "LogonType": "10", "IpAddress": "192.0.2.4"},
+            "RenderingInfo": {
+                "#attributes": {"Culture": "en-US"},
+                "Message": "An account was successfully logged on.",
+                "Level": "Information", "Channel": "Security",
+                "Keywords": {"Keyword": "Audit Success"}
+            }
+        }}));
+        assert_eq!(e.get("EventID"), Some(&FieldValue::Int(4624)));
+        assert_eq!(e.text("TargetUserName").as_deref(), Some("alice"));
+        assert_eq!(e.text("LogonType").as_deref(), Some("10"));
+        assert!(e.get("Message").is_none() && e.get("Keyword").is_none());
+        assert_eq!(e.fields.iter().filter(|(n, _)| n == "Channel").count(), 1);
+        assert_eq!(info.record_id, Some(77));
+        assert_eq!(info.product, "windows");
+    }
+
+    #[test]
     fn user_data_leaves_by_name_and_text_values() {
         let (e, info) = flat(json!({"Event": {
             "System": {"EventID": "5858", "Channel": "Linux-Sysmon/Operational"},
