@@ -8,7 +8,7 @@
 
 use super::error::{RuleError, RuleErrorKind};
 use super::rule::{DetectionRule, FilterRule, LogSourceSpec, Search};
-use super::value::{FieldMatcher, Pred, lower};
+use super::value::{FieldMatcher, Pred, field_key, lower};
 use crate::event::{Event, FieldValue};
 use crate::mapping::{Classification, Mapping};
 use std::collections::{HashMap, HashSet};
@@ -283,7 +283,7 @@ impl<'e> EventView<'e> {
     fn new(event: &'e Event) -> Self {
         EventView {
             event,
-            names: event.fields.iter().map(|(n, _)| n.to_lowercase()).collect(),
+            names: event.fields.iter().map(|(n, _)| field_key(n)).collect(),
             texts: (0..event.fields.len())
                 .map(|_| std::cell::OnceCell::new())
                 .collect(),
@@ -487,6 +487,19 @@ mod tests {
             "Data".into(),
             FieldValue::List(vec![FieldValue::from("ok"), FieldValue::from("EVIL thing")]),
         ));
+        assert_eq!(hits(&s, e), vec![0]);
+    }
+
+    #[test]
+    fn field_names_with_spaces_match_without_them() {
+        let s = set(
+            "title: D\nlogsource: {product: windows}\ndetection:\n  sel:\n    ThreatName|endswith: 'EICAR_Test_File'\n  condition: sel\n",
+        );
+        let e = proc_event(
+            "Microsoft-Windows-Windows Defender/Operational",
+            1119,
+            &[("Threat Name", "Tool:Win32/EICAR_Test_File")],
+        );
         assert_eq!(hits(&s, e), vec![0]);
     }
 

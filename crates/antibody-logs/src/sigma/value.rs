@@ -336,7 +336,7 @@ fn compile_values(
     }
     let field_display = field.clone();
     Ok(FieldMatcher {
-        field: field.map(|f| f.to_lowercase()),
+        field: field.map(|f| field_key(&f)),
         field_display,
         preds,
         all,
@@ -454,7 +454,7 @@ fn compile_value(
             RefMode::Equals
         };
         out.push(Pred::FieldRef {
-            field: text.to_lowercase(),
+            field: field_key(text),
             mode,
             cased,
         });
@@ -895,6 +895,16 @@ impl Pattern {
             cased,
         })
     }
+}
+
+/// How field names are compared: case-insensitive, and with spaces
+/// removed, as the Sigma specification names fields whose log names have
+/// spaces (`Threat Name` is `ThreatName`).
+pub fn field_key(name: &str) -> String {
+    name.chars()
+        .filter(|c| *c != ' ')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// Lowercases for case-insensitive comparison (Unicode-aware when the
