@@ -55,6 +55,9 @@ pub struct Mapping {
     fields: Vec<FieldEntry>,
     /// Values for `expand` placeholders.
     pub placeholders: Placeholders,
+    /// Sigma field (lowercased) → other event fields (lowercased) its
+    /// values may also hold on.
+    pub equivalents: std::collections::HashMap<String, Vec<String>>,
 }
 
 /// Which logsources an event belongs to and which aliases it gets.
@@ -141,6 +144,23 @@ impl Mapping {
                     when: conds(e.get("when"), file)?,
                     aliases,
                 });
+            }
+        }
+        if let Some(eq) = doc.get("equivalents") {
+            for (k, v) in eq
+                .as_map()
+                .ok_or_else(|| bad(eq.line, "`equivalents` must be a map".into()))?
+            {
+                let others = v
+                    .str_list()
+                    .ok_or_else(|| bad(v.line, format!("`{k}` needs a list of event fields")))?;
+                self.equivalents.insert(
+                    crate::sigma::value::field_key(k),
+                    others
+                        .into_iter()
+                        .map(crate::sigma::value::field_key)
+                        .collect(),
+                );
             }
         }
         if let Some(ph) = doc.get("placeholders") {

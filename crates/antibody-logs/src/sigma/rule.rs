@@ -58,6 +58,14 @@ pub enum Search {
 }
 
 impl Search {
+    /// Every matcher in this search, mutably.
+    pub fn matchers_mut(&mut self) -> Vec<&mut FieldMatcher> {
+        match self {
+            Search::And(ms) => ms.iter_mut().collect(),
+            Search::Or(ss) => ss.iter_mut().flat_map(Search::matchers_mut).collect(),
+        }
+    }
+
     /// Every matcher in this search.
     pub fn matchers(&self) -> Vec<&FieldMatcher> {
         match self {

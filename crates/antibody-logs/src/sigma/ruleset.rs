@@ -53,11 +53,28 @@ impl RuleSet {
     /// Compiles rules and filters. Filters that name no loaded rule are
     /// reported and dropped.
     pub fn new(
-        rules: Vec<DetectionRule>,
-        filters: Vec<FilterRule>,
+        mut rules: Vec<DetectionRule>,
+        mut filters: Vec<FilterRule>,
         mapping: Mapping,
     ) -> (RuleSet, Vec<RuleError>) {
         let mut errors = Vec::new();
+        if !mapping.equivalents.is_empty() {
+            let searches = rules
+                .iter_mut()
+                .flat_map(|r| r.detection.searches.iter_mut())
+                .chain(
+                    filters
+                        .iter_mut()
+                        .flat_map(|f| f.detection.searches.iter_mut()),
+                );
+            for s in searches {
+                for m in s.matchers_mut() {
+                    if let Some(also) = m.field.as_ref().and_then(|f| mapping.equivalents.get(f)) {
+                        m.also = also.clone();
+                    }
+                }
+            }
+        }
         let mut by_ref: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in rules.iter().enumerate() {
             for key in [&r.meta.id, &r.meta.name].into_iter().flatten() {
@@ -362,9 +379,15 @@ fn matcher_matches(m: &FieldMatcher, view: &EventView<'_>) -> bool {
     let result = match &m.field {
         Some(name) => {
             let idx = view.find(name);
-            let one = |p: &Pred| match idx {
-                Some(i) => pred_on_field(p, i, view),
-                None => matches!(p, Pred::Null | Pred::Exists(false)),
+            let one = |p: &Pred| {
+                let here = match idx {
+                    Some(i) => pred_on_field(p, i, view),
+                    None => matches!(p, Pred::Null | Pred::Exists(false)),
+                };
+                here || (!matches!(p, Pred::Null | Pred::Exists(_))
+                    && m.also
+                        .iter()
+                        .any(|f| view.find(f).is_some_and(|i| pred_on_field(p, i, view))))
             };
             if m.all {
                 m.preds.iter().all(one)
@@ -500,6 +523,20 @@ mod tests {
             1119,
             &[("Threat Name", "Tool:Win32/EICAR_Test_File")],
         );
+        assert_eq!(hits(&s, e), vec![0]);
+    }
+
+    #[test]
+    fn cs_uri_query_also_matches_the_whole_target() {
+        // SigmaHQ's web rules look for paths in `cs-uri-query`.
+        let s = set(
+            "title: W\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-uri-query|endswith: '/mgmt/tm/util/bash'\n  condition: sel\n",
+        );
+        let mut e = Event::new(Format::Combined, Position::Line(1));
+        e.logsource.category = Some("webserver".into());
+        e.push("cs-uri-stem", "/mgmt/tm/util/bash");
+        e.push("cs-uri-query", FieldValue::Null);
+        e.push("cs-uri", "/mgmt/tm/util/bash");
         assert_eq!(hits(&s, e), vec![0]);
     }
 

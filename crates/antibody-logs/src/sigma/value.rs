@@ -243,6 +243,9 @@ pub struct FieldMatcher {
     pub all: bool,
     /// `neq`: the result is negated.
     pub negate: bool,
+    /// Other fields (lowercased) the values may also hold on: a Sigma
+    /// field the mapping declares equivalent to others.
+    pub also: Vec<String>,
 }
 
 /// Values the `expand` modifier substitutes for `%name%` placeholders.
@@ -341,6 +344,7 @@ fn compile_values(
         preds,
         all,
         negate,
+        also: Vec::new(),
     })
 }
 
