@@ -292,11 +292,11 @@ impl LogsEngine {
         state: &mut ItemState,
     ) {
         self.events.fetch_add(1, Ordering::Relaxed);
-        if let Some(t) = event.timestamp {
-            if self.options.from.is_some_and(|f| t < f) || self.options.to.is_some_and(|to| t >= to)
-            {
-                return;
-            }
+        if let Some(t) = event.timestamp
+            && (self.options.from.is_some_and(|f| t < f)
+                || self.options.to.is_some_and(|to| t >= to))
+        {
+            return;
         }
         let route = self.ruleset.prepare(&mut event);
         for i in self.ruleset.evaluate(&event, &route) {

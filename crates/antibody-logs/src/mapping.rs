@@ -94,10 +94,10 @@ impl Mapping {
             .into_iter()
             .next()
             .ok_or_else(|| bad(0, "the mapping file is empty".into()))?;
-        if let Some(v) = doc.get("version") {
-            if v.as_str() != Some("1") {
-                return Err(bad(v.line, "only mapping `version: 1` is known".into()));
-            }
+        if let Some(v) = doc.get("version")
+            && v.as_str() != Some("1")
+        {
+            return Err(bad(v.line, "only mapping `version: 1` is known".into()));
         }
         if let Some(ls) = doc.get("logsources") {
             for e in ls

@@ -60,7 +60,7 @@ pub struct LogArgs {
 pub enum LogsCommand {
     /// Hunt log files with Sigma rules and pack indicators only (no YARA,
     /// no file hashes).
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// The events behind a case's findings, in time order.
     Timeline {
         /// The case file.

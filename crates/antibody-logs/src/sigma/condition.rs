@@ -345,7 +345,7 @@ mod tests {
             &[false, true, false, false]
         ));
         assert!(run("all of them", &ns, &[true, true, true, false]));
-        assert!(run("any of them", &ns, &[false, false, false, true]) == false);
+        assert!(!run("any of them", &ns, &[false, false, false, true]));
         assert!(run(
             "1 of selection* and not 1 of filter*",
             &ns,

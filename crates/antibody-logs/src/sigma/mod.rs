@@ -4,6 +4,7 @@
 pub mod condition;
 pub mod correlation;
 pub mod error;
+mod pattern;
 pub mod rule;
 pub mod ruleset;
 pub mod value;

@@ -137,10 +137,10 @@ impl RuleSet {
     }
 
     fn applies(&self, ls: &LogSourceSpec, c: &Classification) -> bool {
-        if let Some(p) = &ls.product {
-            if !c.products.contains(p) {
-                return false;
-            }
+        if let Some(p) = &ls.product
+            && !c.products.contains(p)
+        {
+            return false;
         }
         if let Some(cat) = &ls.category {
             if self.known_categories.contains(cat) && !c.categories.contains(cat) {
@@ -194,10 +194,10 @@ impl RuleSet {
             }
         };
         for (sigma, field) in &route.aliases {
-            if event.get(sigma).is_none() {
-                if let Some(v) = event.get(field).cloned() {
-                    event.fields.push((sigma.clone(), v));
-                }
+            if event.get(sigma).is_none()
+                && let Some(v) = event.get(field).cloned()
+            {
+                event.fields.push((sigma.clone(), v));
             }
         }
         route
@@ -287,13 +287,16 @@ fn search_matches(s: &Search, view: &EventView<'_>) -> bool {
     }
 }
 
+/// A field's text and its lowercase form.
+type Texts = (Vec<u8>, Vec<u8>);
+
 /// An event with per-field text caches.
 struct EventView<'e> {
     event: &'e Event,
     /// Lowercased field names, parallel to `event.fields`.
     names: Vec<String>,
     /// Text and lowercase text per field (scalar fields only), lazily.
-    texts: Vec<std::cell::OnceCell<Option<(Vec<u8>, Vec<u8>)>>>,
+    texts: Vec<std::cell::OnceCell<Option<Texts>>>,
 }
 
 impl<'e> EventView<'e> {
@@ -311,7 +314,7 @@ impl<'e> EventView<'e> {
         self.names.iter().position(|n| n == lower_name)
     }
 
-    fn text(&self, i: usize) -> Option<&(Vec<u8>, Vec<u8>)> {
+    fn text(&self, i: usize) -> Option<&Texts> {
         self.texts[i]
             .get_or_init(|| {
                 let v = &self.event.fields[i].1;

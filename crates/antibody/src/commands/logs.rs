@@ -12,7 +12,7 @@ use std::io::Write;
 
 pub fn run(cmd: LogsCommand) -> anyhow::Result<u8> {
     match cmd {
-        LogsCommand::Hunt(args) => super::hunt::run_mode(args, super::hunt::Mode::LogsOnly),
+        LogsCommand::Hunt(args) => super::hunt::run_mode(*args, super::hunt::Mode::LogsOnly),
         LogsCommand::Timeline {
             case,
             format,
