@@ -18,7 +18,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Hunt files, folders, archives and process memory with the loaded packs.
-    Hunt(HuntArgs),
+    Hunt(Box<HuntArgs>),
     /// List, show and validate packs.
     #[command(subcommand)]
     Packs(PacksCommand),

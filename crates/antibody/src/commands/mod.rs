@@ -11,7 +11,7 @@ use crate::cli::{Cli, Command};
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
-        Command::Hunt(args) => hunt::run(args),
+        Command::Hunt(args) => hunt::run(*args),
         Command::Packs(cmd) => packs::run(cmd),
         Command::Case(cmd) => case::run(cmd),
         Command::Logs(cmd) => logs::run(cmd),
