@@ -248,6 +248,7 @@ pub(crate) mod testing {
                 pack: "apt29-2020".into(),
                 engine: "files".into(),
                 references: vec!["https://example.invalid/advisory".into()],
+                author: None,
             },
             title: "WellMess (Go) implant".into(),
             reason: "3 of the published WellMess strings".into(),

@@ -28,6 +28,7 @@ fn finding(i: usize) -> Finding {
             pack: "apt29-2020".into(),
             engine: "files".into(),
             references: vec![],
+            author: None,
         },
         title: "WellMail sample by hash".into(),
         reason: "SHA-256 matches the advisory".into(),

@@ -21,6 +21,9 @@ pub struct RuleRef {
     /// Where the rule's facts come from (advisory URLs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// Who wrote the rule (Sigma `author`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
 }
 
 /// Size and digests of the file a finding is about.
@@ -179,6 +182,9 @@ impl Finding {
         if !self.events.is_empty() {
             doc["antibody"]["events"] = json!(self.events);
         }
+        if let Some(a) = &self.rule.author {
+            doc["rule"]["author"] = json!([a]);
+        }
         let obj = doc.as_object_mut().expect("object literal");
         match &self.location {
             Location::File { path } | Location::Member { path, .. } => {
@@ -259,6 +265,7 @@ pub(crate) mod tests {
                 pack: "apt29-2020".into(),
                 engine: "files".into(),
                 references: vec!["https://example.invalid/advisory".into()],
+                author: None,
             },
             title: "WellMess (Go) implant".into(),
             reason: "3 of the published WellMess strings".into(),

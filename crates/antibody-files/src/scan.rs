@@ -250,6 +250,7 @@ pub(crate) fn indicator_finding(
             pack: hit.pack.to_string(),
             engine: "files".into(),
             references: hit.reference.map(str::to_string).into_iter().collect(),
+            author: None,
         },
         title: match &ind.malware {
             Some(m) => format!("{m}: {} indicator matched", ind.kind),
@@ -320,6 +321,7 @@ pub(crate) fn yara_finding(
             pack: info.pack.clone(),
             engine: engine.into(),
             references: info.reference.clone().into_iter().collect(),
+            author: None,
         },
         title: info.description.clone(),
         reason,
@@ -366,6 +368,7 @@ mod tests {
                 pack: "p".into(),
                 engine: "files".into(),
                 references: vec![],
+                author: None,
             },
             title: id.into(),
             reason: "r".into(),

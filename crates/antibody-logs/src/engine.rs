@@ -395,6 +395,7 @@ impl LogsEngine {
                 pack: origin.pack.clone(),
                 engine: "logs".into(),
                 references: rule.references.clone(),
+                author: rule.author.clone(),
             },
             title: rule.title.clone(),
             reason,
@@ -457,6 +458,7 @@ impl LogsEngine {
                 pack: origin.pack.clone(),
                 engine: "logs".into(),
                 references: rule.meta.references.clone(),
+                author: rule.meta.author.clone(),
             },
             title: rule.meta.title.clone(),
             reason,
@@ -543,6 +545,7 @@ impl LogsEngine {
                             .reference
                             .map(|r| vec![r.to_string()])
                             .unwrap_or_default(),
+                        author: None,
                     },
                     title: format!(
                         "Published indicator in a log event: {}",
@@ -806,7 +809,7 @@ mod tests {
         e
     }
 
-    const RULE: &str = "title: Traversal\nid: t-1\nstatus: stable\nlevel: high\ntags: [attack.t1190, cve.2019-19781]\nfalsepositives: [scanners]\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-uri-stem|contains: '/../vpns/'\n  condition: sel\n";
+    const RULE: &str = "title: Traversal\nid: t-1\nauthor: someone\nstatus: stable\nlevel: high\ntags: [attack.t1190, cve.2019-19781]\nfalsepositives: [scanners]\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-uri-stem|contains: '/../vpns/'\n  condition: sel\n";
 
     #[test]
     fn sigma_match_becomes_a_finding_with_its_event() {
@@ -827,6 +830,7 @@ mod tests {
         assert_eq!(f.severity, Severity::High);
         assert_eq!(f.confidence, Confidence::High);
         assert_eq!(f.techniques, vec!["T1190"]);
+        assert_eq!(f.rule.author.as_deref(), Some("someone"));
         assert_eq!(f.events[0].line, Some(2));
         assert!(
             f.events[0]

@@ -22,6 +22,7 @@ fn rule(id: &str, name: &str, engine: &str) -> RuleRef {
         pack: "apt29-2020".into(),
         engine: engine.into(),
         references: vec![ADVISORY.into()],
+        author: None,
     }
 }
 

@@ -224,6 +224,19 @@ fn a_bad_from_is_a_usage_error_naming_the_value() {
     assert!(out.stdout.is_empty());
 }
 
+#[test]
+fn a_from_not_before_to_is_a_usage_error() {
+    let out = antibody()
+        .args(["logs", "hunt", "--from", "2021-01-01", "--to", "2020-01-01"])
+        .arg(example_logs())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an empty window is a mistake");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not before --to"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
 const GOOD_RULE: &str = r"title: Evil Tool Started
 id: 11111111-2222-3333-4444-555555555555
 status: experimental

@@ -35,6 +35,16 @@ pub fn mapping(file: Option<&std::path::Path>) -> anyhow::Result<Mapping> {
 
 /// Builds the log engine from the packs' Sigma rules and `--sigma` paths.
 pub fn build_engine(args: &LogArgs, packs: &[Pack]) -> anyhow::Result<(LogsEngine, LoadReport)> {
+    // A reversed window would hunt nothing and report "no findings".
+    if let (Some(from), Some(to)) = (args.from, args.to)
+        && from >= to
+    {
+        bail!(
+            "--from {} is not before --to {}: no event could be hunted",
+            from.to_rfc3339(),
+            to.to_rfc3339()
+        );
+    }
     let options = LogOptions {
         from: args.from,
         to: args.to,
