@@ -181,9 +181,10 @@ pub struct HuntArgs {
     /// Scanning threads (default: one per CPU).
     #[arg(long, short = 'j', default_value_t = 0)]
     pub threads: usize,
-    /// Skip files larger than this (K, M, G suffixes).
-    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files larger than this (K, M, G suffixes). Default: 256M for
+    /// `hunt`, no limit for `logs hunt` (logs are streamed, not loaded).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
     /// Leave out paths or names matching this glob (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,

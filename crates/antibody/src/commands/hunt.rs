@@ -14,6 +14,9 @@ use chrono::Utc;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+/// `--max-file-size` of `antibody hunt` when not given.
+const DEFAULT_MAX_FILE_SIZE: u64 = 256 << 20;
+
 /// What a hunt runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -49,7 +52,10 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
     }
     let options = HuntOptions {
         threads: args.threads,
-        max_file_size: args.max_file_size,
+        max_file_size: args.max_file_size.unwrap_or(match mode {
+            Mode::All => DEFAULT_MAX_FILE_SIZE,
+            Mode::LogsOnly => u64::MAX,
+        }),
         excludes: args.exclude.clone(),
         one_file_system: args.one_file_system,
         mmap: !args.no_mmap,
