@@ -253,16 +253,21 @@ fn sniff_text(head: &[u8]) -> Kind {
     if is_mail_header(text) {
         return Kind::Email;
     }
-    let lines: Vec<&str> = text
+    let mut lines: Vec<&str> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
-        .take(8)
+        .take(9)
         .collect();
-    if !lines.is_empty()
-        && lines
-            .iter()
-            .take(lines.len().saturating_sub(1).max(1))
-            .all(|l| l.trim_start().starts_with('{') && l.trim_end().ends_with('}'))
+    // A full head that does not end a line cut its last line: judge that
+    // one by how it starts only. When it is the only line (a first event
+    // longer than the head, such as a big script block), it is all there is.
+    let cut = head.len() >= SNIFF_LEN && !head.ends_with(b"\n");
+    let partial = if cut { lines.pop() } else { None };
+    lines.truncate(8);
+    let json = |l: &str| l.trim_start().starts_with('{') && l.trim_end().ends_with('}');
+    if (!lines.is_empty() && lines.iter().all(|l| json(l)))
+        && partial.is_none_or(|p| p.trim_start().starts_with('{'))
+        || (lines.is_empty() && partial.is_some_and(|p| p.trim_start().starts_with("{\"")))
     {
         return Kind::JsonLines;
     }
@@ -275,6 +280,9 @@ fn sniff_text(head: &[u8]) -> Kind {
     }
     let log_like = lines.iter().filter(|l| is_log_line(l)).count();
     if !lines.is_empty() && log_like * 2 > lines.len() {
+        return Kind::Log;
+    }
+    if lines.is_empty() && partial.is_some_and(|p| is_log_line(p) || starts_like_access_line(p)) {
         return Kind::Log;
     }
     Kind::Text
@@ -307,6 +315,16 @@ fn is_mail_header(text: &str) -> bool {
 
 /// Access-log and syslog shapes: `1.2.3.4 - - [..] "GET ..."`,
 /// `<13>Jan  1 ...`, `Jan  1 00:00:00 host prog[pid]: ...`, ISO timestamps.
+/// The start of a combined/common access-log line whose end was cut:
+/// `IP - user [date] "METHOD ...`.
+fn starts_like_access_line(line: &str) -> bool {
+    let l = line.trim_start();
+    l.contains(" [")
+        && ["\"GET ", "\"POST ", "\"HEAD ", "\"PUT ", "\"OPTIONS "]
+            .iter()
+            .any(|m| l.contains(m))
+}
+
 fn is_log_line(line: &str) -> bool {
     let l = line.trim_start();
     if l.starts_with('<')
@@ -345,6 +363,18 @@ fn is_log_line(line: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_first_line_longer_than_the_head_is_judged_by_its_start() {
+        let long = "a".repeat(2 * SNIFF_LEN);
+        let json = format!("{{\"message\":\"{long}\"}}\n{{\"a\":1}}\n");
+        assert_eq!(sniff(&json.as_bytes()[..SNIFF_LEN]), Kind::JsonLines);
+        let access =
+            format!("192.0.2.1 - - [12/May/2020:08:01:00 +0000] \"GET /{long} HTTP/1.1\" 200 1\n");
+        assert_eq!(sniff(&access.as_bytes()[..SNIFF_LEN]), Kind::Log);
+        let prose = format!("Once upon a time {long}");
+        assert_eq!(sniff(&prose.as_bytes()[..SNIFF_LEN]), Kind::Text);
+    }
 
     fn pe_header() -> Vec<u8> {
         let mut v = vec![0u8; 0x100];

@@ -667,10 +667,9 @@ detection:
 /// first 4 KiB, and when that holds no complete line (a Winlogbeat event
 /// with a long script block, an access log opening with a huge request)
 /// the file is triaged as `text` and never reaches the log engine, without
-/// an error. Un-ignore once the triage judges a cut first line by its
+/// an error. Regression test: triage now judges a cut first line by its
 /// start.
 #[test]
-#[ignore = "triage: a first line over 4 KiB makes a log file `text` (not hunted)"]
 fn a_log_whose_first_line_is_longer_than_the_sniffed_head_is_still_hunted() {
     let d = tempfile::tempdir().unwrap();
     let long = "a".repeat(8 * 1024);
