@@ -663,12 +663,11 @@ detection:
     );
 }
 
-/// Known bug, outside the log engine: `antibody_core::sniff` sees only the
-/// first 4 KiB, and when that holds no complete line (a Winlogbeat event
-/// with a long script block, an access log opening with a huge request)
-/// the file is triaged as `text` and never reaches the log engine, without
-/// an error. Regression test: triage now judges a cut first line by its
-/// start.
+/// Regression: `antibody_core::sniff` sees only the first 4 KiB, and when
+/// that held no complete line (a Winlogbeat event with a long script block,
+/// an access log opening with a huge request) the file was triaged as
+/// `text` and never reached the log engine. A cut first line is now judged
+/// by its start.
 #[test]
 fn a_log_whose_first_line_is_longer_than_the_sniffed_head_is_still_hunted() {
     let d = tempfile::tempdir().unwrap();
