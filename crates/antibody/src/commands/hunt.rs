@@ -44,11 +44,11 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
         }
     }
     let loaded = packs::load(&args.packs);
-    if loaded.packs.is_empty() {
+    if loaded.packs.is_empty() && args.logs.sigma.is_empty() {
         for (origin, d) in &loaded.problems {
             eprintln!("antibody: {origin}: {d}");
         }
-        bail!("no usable pack: nothing to hunt with");
+        bail!("no usable pack and no --sigma rules: nothing to hunt with");
     }
     let options = HuntOptions {
         threads: args.threads,
