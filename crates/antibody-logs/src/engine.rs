@@ -915,6 +915,60 @@ mod tests {
         assert!(f.reason.contains("c-ip=203.0.113.9"), "{}", f.reason);
     }
 
+    fn indicator_pack() -> Pack {
+        let manifest = "[pack]\nname='p'\nversion='1'\ndescription='d'\n[[source]]\nid='s'\ntitle='t'\nurl='https://x.org'\n";
+        let ind = "[[indicator]]\ntype = 'domain'\nvalue = 'evil.example.net'\ndescription = 'c2'\nseverity = 'high'\nsource = 's'\n\
+            [[indicator]]\ntype = 'cidr'\nvalue = '198.51.100.0/24'\ndescription = 'net'\nseverity = 'medium'\nsource = 's'\n\
+            [[indicator]]\ntype = 'md5'\nvalue = '01d322dcac438d2bb6bce2bae8d613cb'\ndescription = 'implant'\nseverity = 'critical'\nsource = 's'\n\
+            [[indicator]]\ntype = 'url'\nvalue = 'http://203.0.113.7/api/v1'\ndescription = 'c2 url'\nseverity = 'high'\nsource = 's'\n";
+        antibody_core::pack::load_files(
+            vec![
+                ("pack.toml".into(), manifest.into()),
+                ("indicators.toml".into(), ind.into()),
+            ],
+            antibody_core::pack::Origin::Builtin,
+            vec![],
+        )
+        .unwrap()
+        .pack
+    }
+
+    #[test]
+    fn pack_indicators_are_found_in_any_field() {
+        let packs = vec![indicator_pack()];
+        let (e, _) =
+            LogsEngineBuilder::new(Mapping::builtin(), LogOptions::default()).build(&packs);
+        let mut ev = Event::new(Format::JsonLines, Position::Line(9));
+        ev.push("dns.question.name", "a.b.EVIL.example.net");
+        ev.push("destination.ip", "198.51.100.200");
+        ev.push("Hashes", "MD5=01D322DCAC438D2BB6BCE2BAE8D613CB,SHA256=00");
+        ev.push("url.original", "http://203.0.113.7/api/v1/poll?id=3");
+        ev.push(
+            "message",
+            "benign: example.net 198.51.99.1 notevil.example.net",
+        );
+        let sink = VecSink::new();
+        e.hunt_events(&Location::file("x.jsonl"), &mut std::iter::once(ev), &sink);
+        let (findings, _) = sink.take();
+        let mut ids: Vec<&str> = findings.iter().map(|f| f.rule.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            vec![
+                "cidr:198.51.100.0/24",
+                "domain:evil.example.net",
+                "md5:01d322dcac438d2bb6bce2bae8d613cb",
+                "url:http://203.0.113.7/api/v1",
+            ]
+        );
+        let dns = findings
+            .iter()
+            .find(|f| f.rule.id.starts_with("domain"))
+            .unwrap();
+        assert_eq!(dns.events[0].fields[0].0, "dns.question.name");
+        assert_eq!(dns.severity, Severity::High);
+    }
+
     #[test]
     fn tags_to_techniques() {
         let t = techniques_of(&[
