@@ -534,7 +534,39 @@ impl LogsEngine {
                     continue;
                 }
                 seen.push(key.clone());
-                let fields = vec![(name.clone(), cut(&text, 512))];
+                let mut fields = vec![(name.clone(), cut(&text, 512))];
+                // A successful login from a published address means the
+                // actor holds working credentials: worse than traffic.
+                let login = matches!(obs, Observable::Ip(_))
+                    .then(|| successful_login(event))
+                    .flatten();
+                if let Some(how) = &login {
+                    fields.push(("login".into(), how.clone()));
+                }
+                let (title, severity, techniques) = match &login {
+                    Some(_) => {
+                        let mut t = hit.indicator.attack.clone();
+                        if !t.iter().any(|x| x == "T1078") {
+                            t.push("T1078".into());
+                        }
+                        (
+                            format!(
+                                "Successful login from a published indicator address: {}",
+                                hit.indicator.value
+                            ),
+                            Severity::Critical,
+                            t,
+                        )
+                    }
+                    None => (
+                        format!(
+                            "Published indicator in a log event: {}",
+                            hit.indicator.value
+                        ),
+                        hit.indicator.severity,
+                        hit.indicator.attack.clone(),
+                    ),
+                };
                 out.push(Finding {
                     rule: RuleRef {
                         id: key,
@@ -547,20 +579,21 @@ impl LogsEngine {
                             .unwrap_or_default(),
                         author: None,
                     },
-                    title: format!(
-                        "Published indicator in a log event: {}",
-                        hit.indicator.value
-                    ),
+                    title,
                     reason: format!(
-                        "field `{name}` of {} holds the {} indicator `{}`: {}",
+                        "field `{name}` of {} holds the {} indicator `{}`: {}{}",
                         event.position,
                         hit.indicator.kind,
                         hit.indicator.value,
-                        hit.indicator.description
+                        hit.indicator.description,
+                        login
+                            .as_deref()
+                            .map(|h| format!("; the event is a successful login ({h})"))
+                            .unwrap_or_default()
                     ),
-                    severity: hit.indicator.severity,
+                    severity,
                     confidence: hit.indicator.confidence,
-                    techniques: hit.indicator.attack.clone(),
+                    techniques,
                     location: location.clone(),
                     offset: event.offset,
                     matches: Vec::new(),
@@ -667,6 +700,35 @@ impl Engine for LogsEngine {
             None => Ok(()),
         }
     }
+}
+
+/// Whether `event` records a successful login, and how it says so:
+/// Windows 4624, sshd `Accepted`, Pulse `Login succeeded`, a FortiGate
+/// SSL VPN tunnel or login, or any reader's `outcome=success` on a login.
+fn successful_login(event: &Event) -> Option<String> {
+    let text = |n: &str| event.text(n).map(|c| c.to_ascii_lowercase());
+    if text("Channel").as_deref() == Some("security") && text("EventID").as_deref() == Some("4624")
+    {
+        return Some("Windows logon 4624".into());
+    }
+    let action = text("action").unwrap_or_default();
+    let outcome = text("outcome")
+        .or_else(|| text("status"))
+        .unwrap_or_default();
+    if matches!(
+        action.as_str(),
+        "tunnel-up" | "ssl-login-success" | "ssl-web-login"
+    ) {
+        return Some(format!("action={action}"));
+    }
+    let login_action = action.contains("login") || action.contains("logon") || action.is_empty();
+    if outcome == "success" && login_action && (event.get("user").is_some() || !action.is_empty()) {
+        return Some(format!(
+            "{} success",
+            if action.is_empty() { "login" } else { &action }
+        ));
+    }
+    None
 }
 
 /// Splits a field value into tokens that might be IPs, domains or hashes:
@@ -967,6 +1029,39 @@ mod tests {
             .unwrap();
         assert_eq!(dns.events[0].fields[0].0, "dns.question.name");
         assert_eq!(dns.severity, Severity::High);
+    }
+
+    #[test]
+    fn a_login_from_an_indicator_address_is_critical() {
+        let packs = vec![indicator_pack()];
+        let (e, _) =
+            LogsEngineBuilder::new(Mapping::builtin(), LogOptions::default()).build(&packs);
+        let login = |action: &str, outcome: Option<&str>| {
+            let mut ev = Event::new(Format::Appliance, Position::Line(1));
+            ev.push("src_ip", "198.51.100.9");
+            ev.push("user", "carol");
+            ev.push("action", action);
+            if let Some(o) = outcome {
+                ev.push("outcome", o);
+            }
+            let sink = VecSink::new();
+            e.hunt_events(&Location::file("vpn.log"), &mut std::iter::once(ev), &sink);
+            sink.take().0.remove(0)
+        };
+        let f = login("tunnel-up", None);
+        assert_eq!(f.severity, Severity::Critical);
+        assert!(f.title.starts_with("Successful login"), "{}", f.title);
+        assert!(f.techniques.contains(&"T1078".to_string()));
+        let f = login("login", Some("success"));
+        assert_eq!(f.severity, Severity::Critical);
+        let f = login("login", Some("failure"));
+        assert_eq!(
+            f.severity,
+            Severity::Medium,
+            "a failed login is only the indicator"
+        );
+        let f = login("tunnel-down", None);
+        assert!(f.title.starts_with("Published indicator"));
     }
 
     #[test]
