@@ -4,7 +4,8 @@
 
 use crate::event::{Event, Position};
 use crate::mapping::Mapping;
-use crate::read::{self, ReadOptions};
+use crate::prefilter::Prefilter;
+use crate::read::{self, LineFilter, ReadOptions};
 use crate::sigma::correlation::{self, CorrelationHit, CorrelationRule, Correlator, Observation};
 use crate::sigma::error::RuleError;
 use crate::sigma::rule::{DetectionRule, Document, FilterRule, parse_file, parse_text, rule_files};
@@ -202,12 +203,22 @@ impl LogsEngineBuilder {
             warnings: self.warnings,
         };
         let wanted = correlator.wanted().clone();
+        // The rules that may apply to text logs decide whether their lines
+        // can be skipped unparsed.
+        let prefilter = Prefilter::build(
+            ruleset
+                .rules()
+                .iter()
+                .filter(|r| ruleset.may_apply_to_text_logs(&r.logsource)),
+            packs,
+        );
         let engine = LogsEngine {
             ruleset,
             origins: self.origins,
             index: IndicatorIndex::new(packs),
             options: self.options,
             events: Arc::new(AtomicU64::new(0)),
+            prefilter,
             correlations: Correlations {
                 rules: corr_rules,
                 origins: corr_origins,
@@ -230,6 +241,7 @@ pub struct LogsEngine {
     index: IndicatorIndex,
     options: LogOptions,
     events: Arc<AtomicU64>,
+    prefilter: Option<Prefilter>,
     correlations: Correlations,
 }
 
@@ -268,6 +280,12 @@ impl LogsEngine {
     /// The compiled rules.
     pub fn ruleset(&self) -> &RuleSet {
         &self.ruleset
+    }
+
+    /// The text-log prefilter, when the loaded rules and indicators allow
+    /// one (see [`crate::prefilter`]).
+    pub fn prefilter(&self) -> Option<&Prefilter> {
+        self.prefilter.as_ref()
     }
 
     /// Hunts events from any source (readers, tests).
@@ -679,11 +697,25 @@ impl Engine for LogsEngine {
 
     fn hunt(&self, item: &Item<'_>, sink: &dyn Sink) -> Result<(), ItemError> {
         let mut state = ItemState::default();
+        let mut read_options = std::borrow::Cow::Borrowed(&self.options.read);
+        if let Some(pf) = &self.prefilter
+            && read_options.line_filter.is_none()
+        {
+            let pf = pf.clone();
+            let skipped = self.events.clone();
+            read_options.to_mut().line_filter = Some(LineFilter(Arc::new(move |line: &[u8]| {
+                let keep = pf.may_match(line);
+                if !keep {
+                    skipped.fetch_add(1, Ordering::Relaxed);
+                }
+                keep
+            })));
+        }
         let mut errors = read::read_events(
             item.kind,
             item.data,
             item.location,
-            &self.options.read,
+            &read_options,
             &mut |event| {
                 self.hunt_event(item.location, event, sink, &mut state);
                 ControlFlow::Continue(())
@@ -1062,6 +1094,54 @@ mod tests {
         );
         let f = login("tunnel-down", None);
         assert!(f.title.starts_with("Published indicator"));
+    }
+
+    #[test]
+    fn the_line_prefilter_skips_only_lines_that_cannot_match() {
+        let rules = "title: Traversal\nid: t-1\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-uri-stem|contains: '/../vpns/'\n  condition: sel\n---\ntitle: Agent\nid: t-2\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs(User-Agent)|contains: 'evil scanner'\n  condition: sel\n";
+        let log = "#Software: Microsoft Internet Information Services 10.0\n\
+            #Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n\
+            2020-05-04 10:00:00 192.0.2.1 GET /index.html - 200 Mozilla/5.0\n\
+            2020-05-04 10:00:01 192.0.2.2 GET /vpn/%2E%2E/VPNS/cfg/smb.conf - 200 curl\n\
+            2020-05-04 10:00:02 192.0.2.3 GET /vpn/..%252fvpns/x - 404 curl\n\
+            2020-05-04 10:00:03 192.0.2.4 GET /a - 200 Evil+Scanner/1.0\n\
+            2020-05-04 10:00:04 192.0.2.5 GET /b - 200 Mozilla/5.0\n";
+        let run = |filter_off: bool| {
+            let mut options = LogOptions::default();
+            if filter_off {
+                options.read.line_filter = Some(LineFilter(Arc::new(|_: &[u8]| true)));
+            }
+            let mut b = LogsEngineBuilder::new(Mapping::builtin(), options);
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("r.yml"), rules).unwrap();
+            b.add_path(dir.path(), "test").unwrap();
+            let (e, _) = b.build(&[]);
+            assert!(e.prefilter().is_some());
+            let sink = VecSink::new();
+            let loc = Location::file("u_ex200504.log");
+            let item = Item {
+                location: &loc,
+                kind: Kind::Log,
+                data: log.as_bytes(),
+            };
+            e.hunt(&item, &sink).unwrap();
+            let mut lines: Vec<(String, u64)> = sink
+                .take()
+                .0
+                .iter()
+                .map(|f| (f.rule.id.clone(), f.events[0].line.unwrap()))
+                .collect();
+            lines.sort();
+            (lines, e.events_read())
+        };
+        let (with, read_with) = run(false);
+        let (without, read_without) = run(true);
+        assert_eq!(
+            with,
+            vec![("t-1".into(), 4), ("t-1".into(), 5), ("t-2".into(), 6)]
+        );
+        assert_eq!(with, without);
+        assert_eq!(read_with, read_without, "skipped lines still count as read");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod engine;
 pub mod event;
 pub mod mapping;
+pub mod prefilter;
 pub mod read;
 pub mod sigma;
 

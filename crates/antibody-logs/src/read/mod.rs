@@ -47,6 +47,23 @@ pub struct ReadOptions {
     /// Most bytes read out of a gzip stream handed to [`read_events`];
     /// the rest is left unread and reported as a limit.
     pub max_decompressed: u64,
+    /// Text logs only: lines for which this says `false` are skipped
+    /// without being parsed (the engine's prefilter: no rule or indicator
+    /// could match them). Header lines (`#...`) are always read.
+    pub line_filter: Option<LineFilter>,
+}
+
+/// The test a [`LineFilter`] runs.
+pub type LineTest = dyn Fn(&[u8]) -> bool + Send + Sync;
+
+/// A test on a raw text-log line; see [`ReadOptions::line_filter`].
+#[derive(Clone)]
+pub struct LineFilter(pub std::sync::Arc<LineTest>);
+
+impl std::fmt::Debug for LineFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineFilter")
+    }
 }
 
 impl Default for ReadOptions {
@@ -55,6 +72,7 @@ impl Default for ReadOptions {
             max_line: 1 << 20,
             evtx_threads: 1,
             max_decompressed: 4 << 30,
+            line_filter: None,
         }
     }
 }
@@ -96,6 +114,7 @@ fn read_stream<R: Read>(
         Kind::Log => text::read(
             lines::LineReader::new(BufReader::with_capacity(1 << 16, input), options.max_line),
             location,
+            options.line_filter.as_ref(),
             emit,
         ),
         _ => Vec::new(),

@@ -26,6 +26,7 @@ use std::ops::ControlFlow;
 pub(crate) fn read<R: BufRead>(
     mut lines: LineReader<R>,
     location: &Location,
+    filter: Option<&super::LineFilter>,
     emit: &mut dyn FnMut(Event) -> ControlFlow<()>,
 ) -> Vec<ItemError> {
     let now = Utc::now();
@@ -38,6 +39,12 @@ pub(crate) fn read<R: BufRead>(
                 // Zeek TSV: read by the network engine, not here.
                 return Vec::new();
             }
+        }
+        if let Some(f) = filter
+            && !bytes.starts_with(b"#")
+            && !(f.0)(bytes)
+        {
+            continue;
         }
         let text = String::from_utf8_lossy(bytes);
         let text = text.trim_end();

@@ -297,8 +297,22 @@ impl Pattern {
             .unicode(true)
             .size_limit(REGEX_SIZE_LIMIT)
             .build()?;
+        // The longest literal piece: text any match must contain (used by
+        // the line prefilter). With a dash class, dashes vary: none then.
+        let literal = if self.dash_class {
+            Vec::new()
+        } else {
+            self.parts
+                .iter()
+                .filter_map(|p| match p {
+                    Part::Lit(b) => Some(fold(b)),
+                    _ => None,
+                })
+                .max_by_key(Vec::len)
+                .unwrap_or_default()
+        };
         Ok(Pred::Str {
-            pred: StrPred::Pattern(Box::new(rx)),
+            pred: StrPred::Pattern(Box::new(rx), literal),
             cased,
         })
     }

@@ -136,6 +136,23 @@ impl RuleSet {
         &self.mapping
     }
 
+    /// Whether a rule with logsource `ls` can apply to an event of a text
+    /// log (access log, appliance, syslog): never a Windows rule, nor one
+    /// for a category the mapping gives only to other events (a known
+    /// category other than `webserver` and `proxy`).
+    pub fn may_apply_to_text_logs(&self, ls: &LogSourceSpec) -> bool {
+        if ls.product.as_deref() == Some("windows") {
+            return false;
+        }
+        match &ls.category {
+            Some(cat) => {
+                !self.known_categories.contains(cat)
+                    || matches!(cat.as_str(), "webserver" | "proxy")
+            }
+            None => true,
+        }
+    }
+
     fn applies(&self, ls: &LogSourceSpec, c: &Classification) -> bool {
         if let Some(p) = &ls.product
             && !c.products.contains(p)

@@ -172,8 +172,9 @@ pub enum StrPred {
     Suffix(Vec<u8>),
     /// Anywhere.
     Contains(Box<memmem::Finder<'static>>),
-    /// A wildcard pattern other than the above, as a regex.
-    Pattern(Box<Regex>),
+    /// A wildcard pattern other than the above, as a regex, with its
+    /// longest literal piece (empty when it has none).
+    Pattern(Box<Regex>, Vec<u8>),
     /// `*`: any value, including the empty one.
     Any,
 }
@@ -615,6 +616,18 @@ pub fn field_key(name: &str) -> String {
 }
 
 impl StrPred {
+    /// Bytes every value matching this predicate contains (lowercased
+    /// unless the predicate is cased), when there are any.
+    pub fn literal(&self) -> Option<&[u8]> {
+        let l: &[u8] = match self {
+            StrPred::Exact(p) | StrPred::Prefix(p) | StrPred::Suffix(p) => p,
+            StrPred::Contains(f) => f.needle(),
+            StrPred::Pattern(_, lit) => lit,
+            StrPred::Any => return None,
+        };
+        (!l.is_empty()).then_some(l)
+    }
+
     /// Tests `hay` (already lowercased when the predicate is not cased).
     pub fn test(&self, hay: &[u8]) -> bool {
         match self {
@@ -622,7 +635,7 @@ impl StrPred {
             StrPred::Prefix(p) => hay.starts_with(p),
             StrPred::Suffix(p) => hay.ends_with(p),
             StrPred::Contains(f) => f.find(hay).is_some(),
-            StrPred::Pattern(r) => r.is_match(hay),
+            StrPred::Pattern(r, _) => r.is_match(hay),
             StrPred::Any => true,
         }
     }
