@@ -267,9 +267,9 @@ fn need_matcher(m: &FieldMatcher) -> Option<Vec<Vec<u8>>> {
     if m.negate {
         return None;
     }
-    if let Some(f) = &m.field
-        && !VERBATIM.contains(&f.as_str())
-    {
+    // Keywords search every field, synthesised ones included.
+    let f = m.field.as_ref()?;
+    if !VERBATIM.contains(&f.as_str()) {
         return None;
     }
     if m.also.iter().any(|f| !VERBATIM.contains(&f.as_str())) {
@@ -346,6 +346,8 @@ mod tests {
         assert!(Prefilter::build(&rules(negated), &[]).is_none());
         let synthesised = "title: S\nlogsource: {product: linux}\ndetection:\n  sel:\n    outcome: success\n  condition: sel\n";
         assert!(Prefilter::build(&rules(synthesised), &[]).is_none());
+        let keywords = "title: K\nlogsource: {product: linux}\ndetection:\n  kw: ['success']\n  condition: kw\n";
+        assert!(Prefilter::build(&rules(keywords), &[]).is_none());
         let short = "title: T\nlogsource: {category: webserver}\ndetection:\n  sel:\n    cs-method: 'GE'\n  condition: sel\n";
         assert!(Prefilter::build(&rules(short), &[]).is_none());
     }
