@@ -94,7 +94,7 @@ impl Prefilter {
         let mut literals: Vec<Vec<u8>> = Vec::new();
         for rule in rules {
             let d = &rule.detection;
-            literals.extend(need_expr(&d.condition, &d.searches)?);
+            literals.extend(need_expr(&d.condition, &d.searches, Scope::RawLine)?);
         }
         for pack in packs {
             for ind in &pack.indicators {
@@ -243,37 +243,47 @@ fn cidr_prefix(net: &str) -> Option<Vec<u8>> {
     Some(s.join(".").into_bytes())
 }
 
+/// Where the needed literals will be looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The raw line of a text log, before parsing: only fields the readers
+    /// copy verbatim count, and keyword searches cannot be judged.
+    RawLine,
+    /// Every field value of a parsed event (and its raw line): any field.
+    Event,
+}
+
 /// Literals one of which any event satisfying `e` contains; `None` when
 /// there is no such set.
-fn need_expr(e: &Expr, searches: &[Search]) -> Option<Vec<Vec<u8>>> {
+pub fn need_expr(e: &Expr, searches: &[Search], scope: Scope) -> Option<Vec<Vec<u8>>> {
     match e {
-        Expr::Search(i) => need_search(&searches[*i]),
-        Expr::And(xs) => best(xs.iter().map(|x| need_expr(x, searches))),
-        Expr::All(ids) => best(ids.iter().map(|&i| need_search(&searches[i]))),
-        Expr::Or(xs) => union(xs.iter().map(|x| need_expr(x, searches))),
-        Expr::AtLeast(_, ids) => union(ids.iter().map(|&i| need_search(&searches[i]))),
+        Expr::Search(i) => need_search(&searches[*i], scope),
+        Expr::And(xs) => best(xs.iter().map(|x| need_expr(x, searches, scope))),
+        Expr::All(ids) => best(ids.iter().map(|&i| need_search(&searches[i], scope))),
+        Expr::Or(xs) => union(xs.iter().map(|x| need_expr(x, searches, scope))),
+        Expr::AtLeast(_, ids) => union(ids.iter().map(|&i| need_search(&searches[i], scope))),
         Expr::Not(_) => None,
     }
 }
 
-fn need_search(s: &Search) -> Option<Vec<Vec<u8>>> {
+fn need_search(s: &Search, scope: Scope) -> Option<Vec<Vec<u8>>> {
     match s {
-        Search::And(ms) => best(ms.iter().map(need_matcher)),
-        Search::Or(ss) => union(ss.iter().map(need_search)),
+        Search::And(ms) => best(ms.iter().map(|m| need_matcher(m, scope))),
+        Search::Or(ss) => union(ss.iter().map(|s| need_search(s, scope))),
     }
 }
 
-fn need_matcher(m: &FieldMatcher) -> Option<Vec<Vec<u8>>> {
+fn need_matcher(m: &FieldMatcher, scope: Scope) -> Option<Vec<Vec<u8>>> {
     if m.negate {
         return None;
     }
-    // Keywords search every field, synthesised ones included.
-    let f = m.field.as_ref()?;
-    if !VERBATIM.contains(&f.as_str()) {
-        return None;
-    }
-    if m.also.iter().any(|f| !VERBATIM.contains(&f.as_str())) {
-        return None;
+    if scope == Scope::RawLine {
+        // Keywords search every field, synthesised ones included.
+        let f = m.field.as_ref()?;
+        if !VERBATIM.contains(&f.as_str()) || m.also.iter().any(|f| !VERBATIM.contains(&f.as_str()))
+        {
+            return None;
+        }
     }
     let per_pred = m.preds.iter().map(|p| match p {
         Pred::Str { pred, .. } => pred.literal().map(|l| vec![l.to_vec()]),
@@ -356,7 +366,7 @@ mod tests {
     fn and_picks_the_most_selective_part() {
         let rs = rules(WEB);
         let d = &rs[0].detection;
-        let need = need_expr(&d.condition, &d.searches).unwrap();
+        let need = need_expr(&d.condition, &d.searches, Scope::RawLine).unwrap();
         assert!(need.contains(&b"/vpns/".to_vec()), "{need:?}");
         assert!(!need.contains(&b"200".to_vec()), "{need:?}");
     }

@@ -11,6 +11,8 @@ use super::rule::{DetectionRule, FilterRule, LogSourceSpec, Search};
 use super::value::{FieldMatcher, Pred, field_key, lower};
 use crate::event::{Event, FieldValue};
 use crate::mapping::{Classification, Mapping};
+use crate::prefilter::{Scope, need_expr};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -34,10 +36,102 @@ pub struct RuleSet {
 pub struct Route {
     /// Candidate rule indexes.
     pub rules: Vec<usize>,
+    /// Which of `rules` an event's text can satisfy at all.
+    candidates: Option<Candidates>,
     /// Filters whose logsource applies.
     pub filters: HashSet<usize>,
     /// (Sigma field, event field) aliases to add to the event.
     pub aliases: Vec<(String, String)>,
+}
+
+/// Routes with fewer rules than this are evaluated rule by rule.
+const CANDIDATES_MIN_RULES: usize = 16;
+
+/// The literals the rules of a route need (see [`crate::prefilter`]), in
+/// one Aho-Corasick automaton over the event's lowercased field values:
+/// only rules some of whose literals occur, and the rules that have no
+/// needed literal, are evaluated.
+#[derive(Debug)]
+struct Candidates {
+    ac: AhoCorasick,
+    /// Literal → positions in `Route::rules`.
+    by_literal: Vec<Vec<u32>>,
+    /// Positions in `Route::rules` that must always be evaluated.
+    always: Vec<u32>,
+}
+
+impl Candidates {
+    fn build(rules: &[DetectionRule], route_rules: &[usize]) -> Option<Candidates> {
+        if route_rules.len() < CANDIDATES_MIN_RULES {
+            return None;
+        }
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut by_literal: Vec<Vec<u32>> = Vec::new();
+        let mut always = Vec::new();
+        for (pos, &i) in route_rules.iter().enumerate() {
+            let d = &rules[i].detection;
+            match need_expr(&d.condition, &d.searches, Scope::Event) {
+                Some(lits) => {
+                    for l in lits {
+                        let l = lower(&l).into_owned();
+                        let next = by_literal.len();
+                        let id = *index.entry(l).or_insert(next);
+                        if id == by_literal.len() {
+                            by_literal.push(Vec::new());
+                        }
+                        by_literal[id].push(pos as u32);
+                    }
+                }
+                None => always.push(pos as u32),
+            }
+        }
+        let mut literals: Vec<(Vec<u8>, usize)> = index.into_iter().collect();
+        literals.sort_by_key(|(_, id)| *id);
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(literals.iter().map(|(l, _)| l))
+            .ok()?;
+        Some(Candidates {
+            ac,
+            by_literal,
+            always,
+        })
+    }
+
+    /// Marks in `out` (one flag per route rule) the rules worth evaluating.
+    fn mark(&self, view: &EventView<'_>, out: &mut [bool]) {
+        for &p in &self.always {
+            out[p as usize] = true;
+        }
+        let mut text: Vec<u8> = Vec::with_capacity(2048);
+        for (i, (_, v)) in view.event.fields.iter().enumerate() {
+            match v {
+                FieldValue::List(items) => {
+                    for item in items {
+                        if let Some(t) = item.as_text() {
+                            text.extend_from_slice(&lower(t.as_bytes()));
+                            text.push(b'\n');
+                        }
+                    }
+                }
+                FieldValue::Null => {}
+                _ => {
+                    if let Some((_, l)) = view.text(i) {
+                        text.extend_from_slice(l);
+                        text.push(b'\n');
+                    }
+                }
+            }
+        }
+        if let Some(raw) = &view.event.raw {
+            text.extend_from_slice(&lower(raw.as_bytes()));
+        }
+        for m in self.ac.find_overlapping_iter(&text) {
+            for &p in &self.by_literal[m.pattern().as_usize()] {
+                out[p as usize] = true;
+            }
+        }
+    }
 }
 
 /// One field of an event that a matching rule looked at.
@@ -192,14 +286,16 @@ impl RuleSet {
             Some(r) => r,
             None => {
                 let c = self.mapping.classify(event);
-                let rules = (0..self.rules.len())
+                let rules: Vec<usize> = (0..self.rules.len())
                     .filter(|&i| self.applies(&self.rules[i].logsource, &c))
                     .collect();
                 let filters = (0..self.filters.len())
                     .filter(|&i| self.applies(&self.filters[i].logsource, &c))
                     .collect();
+                let candidates = Candidates::build(&self.rules, &rules);
                 let r = Arc::new(Route {
                     rules,
+                    candidates,
                     filters,
                     aliases: c.aliases,
                 });
@@ -226,7 +322,15 @@ impl RuleSet {
     pub fn evaluate(&self, event: &Event, route: &Route) -> Vec<usize> {
         let view = EventView::new(event);
         let mut out = Vec::new();
-        for &i in &route.rules {
+        let mut worth = Vec::new();
+        if let Some(c) = &route.candidates {
+            worth = vec![false; route.rules.len()];
+            c.mark(&view, &mut worth);
+        }
+        for (pos, &i) in route.rules.iter().enumerate() {
+            if !worth.is_empty() && !worth[pos] {
+                continue;
+            }
             let rule = &self.rules[i];
             if !detection_matches(&rule.detection.searches, &rule.detection.condition, &view) {
                 continue;
