@@ -649,9 +649,11 @@ impl ItemState {
         if over == 0 {
             return Vec::new();
         }
+        // Everything was hunted; only reporting was capped: not a failure
+        // to read evidence (exit code 3), so `skipped`.
         vec![ItemError::new(
             location,
-            ItemErrorKind::Limit,
+            ItemErrorKind::Skipped,
             format!(
                 "{over} more matches not reported (at most {} findings per rule per item)",
                 options.max_findings_per_rule
@@ -972,6 +974,7 @@ mod tests {
         );
         assert_eq!(errors.len(), 1);
         assert!(errors[0].reason.contains("3 more"), "{}", errors[0].reason);
+        assert_eq!(errors[0].kind, ItemErrorKind::Skipped, "a capped report is not unreadable evidence");
     }
 
     #[test]
