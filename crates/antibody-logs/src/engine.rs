@@ -974,7 +974,11 @@ mod tests {
         );
         assert_eq!(errors.len(), 1);
         assert!(errors[0].reason.contains("3 more"), "{}", errors[0].reason);
-        assert_eq!(errors[0].kind, ItemErrorKind::Skipped, "a capped report is not unreadable evidence");
+        assert_eq!(
+            errors[0].kind,
+            ItemErrorKind::Skipped,
+            "a capped report is not unreadable evidence"
+        );
     }
 
     #[test]

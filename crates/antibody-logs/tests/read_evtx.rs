@@ -3,7 +3,7 @@
 //! when the Sigma regression data is on the machine, on all of it.
 
 use antibody_core::{ItemError, ItemErrorKind, Kind, Location};
-use antibody_logs::read::{ReadOptions, read_events};
+use antibody_logs::read::{ReadOptions, collect_events, read_events};
 use antibody_logs::{Event, FieldValue, Format, Position};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -18,18 +18,7 @@ fn sample() -> Vec<u8> {
 }
 
 fn read_with(data: &[u8], options: &ReadOptions) -> (Vec<Event>, Vec<ItemError>) {
-    let mut events = Vec::new();
-    let errors = read_events(
-        Kind::Evtx,
-        data,
-        &Location::file("Sysmon.evtx"),
-        options,
-        &mut |e| {
-            events.push(e);
-            ControlFlow::Continue(())
-        },
-    );
-    (events, errors)
+    collect_events(Kind::Evtx, data, &Location::file("Sysmon.evtx"), options)
 }
 
 fn read(data: &[u8]) -> (Vec<Event>, Vec<ItemError>) {

@@ -2,12 +2,11 @@
 //! stream, content sniffed, size capped.
 
 use antibody_core::{ItemError, ItemErrorKind, Kind, Location};
-use antibody_logs::read::{ReadOptions, read_events};
+use antibody_logs::read::{ReadOptions, collect_events};
 use antibody_logs::{Event, Format, Position};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::Path;
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -17,18 +16,7 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn read(data: &[u8], options: &ReadOptions) -> (Vec<Event>, Vec<ItemError>) {
-    let mut events = Vec::new();
-    let errors = read_events(
-        Kind::Gzip,
-        data,
-        &Location::file("auth.log.1.gz"),
-        options,
-        &mut |e| {
-            events.push(e);
-            ControlFlow::Continue(())
-        },
-    );
-    (events, errors)
+    collect_events(Kind::Gzip, data, &Location::file("auth.log.1.gz"), options)
 }
 
 const LINE: &[u8] =

@@ -1,23 +1,16 @@
 //! JSON lines through `read_events(Kind::JsonLines, ..)`.
 
 use antibody_core::{ItemError, ItemErrorKind, Kind, Location};
-use antibody_logs::read::{ReadOptions, read_events};
+use antibody_logs::read::{ReadOptions, collect_events};
 use antibody_logs::{Event, FieldValue, Format, Position};
-use std::ops::ControlFlow;
 
 fn read(data: &[u8]) -> (Vec<Event>, Vec<ItemError>) {
-    let mut events = Vec::new();
-    let errors = read_events(
+    collect_events(
         Kind::JsonLines,
         data,
         &Location::file("events.json"),
         &ReadOptions::default(),
-        &mut |e| {
-            events.push(e);
-            ControlFlow::Continue(())
-        },
-    );
-    (events, errors)
+    )
 }
 
 #[test]

@@ -2,24 +2,13 @@
 //! syslog, appliances, and hostile input.
 
 use antibody_core::{ItemError, ItemErrorKind, Kind, Location};
-use antibody_logs::read::{ReadOptions, read_events};
+use antibody_logs::read::{ReadOptions, collect_events, read_events};
 use antibody_logs::{Event, FieldValue, Format, Position};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
 fn read_opts(data: &[u8], options: &ReadOptions) -> (Vec<Event>, Vec<ItemError>) {
-    let mut events = Vec::new();
-    let errors = read_events(
-        Kind::Log,
-        data,
-        &Location::file("access.log"),
-        options,
-        &mut |e| {
-            events.push(e);
-            ControlFlow::Continue(())
-        },
-    );
-    (events, errors)
+    collect_events(Kind::Log, data, &Location::file("access.log"), options)
 }
 
 fn read(data: &[u8]) -> (Vec<Event>, Vec<ItemError>) {

@@ -121,6 +121,24 @@ fn read_stream<R: Read>(
     }
 }
 
+/// Reads every event of one item into memory, with the item's errors.
+///
+/// For tests and small inputs: a hunt streams with [`read_events`] instead,
+/// so that memory does not grow with the log.
+pub fn collect_events(
+    kind: Kind,
+    data: &[u8],
+    location: &Location,
+    options: &ReadOptions,
+) -> (Vec<Event>, Vec<ItemError>) {
+    let mut events = Vec::new();
+    let errors = read_events(kind, data, location, options, &mut |e| {
+        events.push(e);
+        ControlFlow::Continue(())
+    });
+    (events, errors)
+}
+
 /// A reader that stops (as if at the end) after `left` bytes and says so.
 struct Capped<R> {
     inner: R,
