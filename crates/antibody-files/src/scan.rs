@@ -81,12 +81,7 @@ impl<'a> Worker<'a> {
                         "the file's {} {hex} is a published indicator: {}",
                         hit.indicator.kind, hit.indicator.description
                     );
-                    found.push(indicator_finding(
-                        &hit,
-                        loc,
-                        why,
-                        observable_for(*algo, hex),
-                    ));
+                    found.push(indicator_finding(&hit, loc, why, algo.observable(hex)));
                 }
             }
         }
@@ -224,14 +219,6 @@ fn fold_string_hits(found: &mut Vec<Finding>) {
             "; the pack's string indicators also match: {}",
             folded.join(", ")
         ));
-    }
-}
-
-fn observable_for(algo: HashAlgo, hex: &str) -> Observable {
-    match algo {
-        HashAlgo::Md5 => Observable::Md5(hex.to_string()),
-        HashAlgo::Sha1 => Observable::Sha1(hex.to_string()),
-        HashAlgo::Sha256 => Observable::Sha256(hex.to_string()),
     }
 }
 

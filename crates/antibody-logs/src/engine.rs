@@ -516,11 +516,7 @@ impl LogsEngine {
                 }
                 if let Some(algo) = hash_algo(token) {
                     let hex = token.to_ascii_lowercase();
-                    let obs = match algo {
-                        HashAlgo::Md5 => Observable::Md5(hex.clone()),
-                        HashAlgo::Sha1 => Observable::Sha1(hex.clone()),
-                        HashAlgo::Sha256 => Observable::Sha256(hex.clone()),
-                    };
+                    let obs = algo.observable(&hex);
                     hits.extend(
                         self.index
                             .hash(algo, &hex)

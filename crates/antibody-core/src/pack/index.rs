@@ -16,6 +16,18 @@ pub enum HashAlgo {
     Sha256,
 }
 
+impl HashAlgo {
+    /// The observable for a digest of this algorithm (lowercase hex).
+    pub fn observable(self, hex: &str) -> crate::Observable {
+        let hex = hex.to_string();
+        match self {
+            HashAlgo::Md5 => crate::Observable::Md5(hex),
+            HashAlgo::Sha1 => crate::Observable::Sha1(hex),
+            HashAlgo::Sha256 => crate::Observable::Sha256(hex),
+        }
+    }
+}
+
 /// One indicator that matched, with its pack.
 #[derive(Debug, Clone, Copy)]
 pub struct IndicatorHit<'a> {
