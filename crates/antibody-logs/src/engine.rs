@@ -2,7 +2,7 @@
 //! syslog, runs the Sigma rules and every pack indicator over them, and
 //! turns matches into findings.
 
-use crate::event::{Event, Position};
+use crate::event::{Event, FieldValue, Position};
 use crate::mapping::Mapping;
 use crate::prefilter::Prefilter;
 use crate::read::{self, LineFilter, ReadOptions};
@@ -203,6 +203,12 @@ impl LogsEngineBuilder {
             warnings: self.warnings,
         };
         let wanted = correlator.wanted().clone();
+        let index = IndicatorIndex::new(packs);
+        let url_values = index
+            .urls()
+            .iter()
+            .map(|h| h.indicator.value.to_ascii_lowercase())
+            .collect();
         // The rules that may apply to text logs decide whether their lines
         // can be skipped unparsed.
         let prefilter = Prefilter::build(
@@ -215,7 +221,8 @@ impl LogsEngineBuilder {
         let engine = LogsEngine {
             ruleset,
             origins: self.origins,
-            index: IndicatorIndex::new(packs),
+            index,
+            url_values,
             options: self.options,
             events: Arc::new(AtomicU64::new(0)),
             prefilter,
@@ -239,6 +246,8 @@ pub struct LogsEngine {
     ruleset: RuleSet,
     origins: Vec<Origin>,
     index: IndicatorIndex,
+    /// The `url` indicators of `index`, lowercased once, in `urls()` order.
+    url_values: Vec<String>,
     options: LogOptions,
     events: Arc<AtomicU64>,
     prefilter: Option<Prefilter>,
@@ -497,9 +506,15 @@ impl LogsEngine {
     fn indicator_findings(&self, location: &Location, event: &Event) -> Vec<Finding> {
         let mut out = Vec::new();
         let mut seen: Vec<String> = Vec::new();
-        let urls = self.index.urls();
         for (name, value) in &event.fields {
-            let text = display(value);
+            let text: std::borrow::Cow<'_, str> = match value {
+                FieldValue::Null => continue,
+                FieldValue::List(_) => display(value).into(),
+                scalar => match scalar.as_text() {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
             if text.is_empty() || text.len() > 4096 {
                 continue;
             }
@@ -534,11 +549,12 @@ impl LogsEngine {
                     );
                 }
             }
-            if !urls.is_empty() {
+            if !self.url_values.is_empty() {
                 let low = text.to_ascii_lowercase();
-                for h in &urls {
-                    if low.contains(&h.indicator.value.to_ascii_lowercase()) {
-                        hits.push((*h, Observable::Url(h.indicator.value.clone())));
+                for (k, url) in self.url_values.iter().enumerate() {
+                    if low.contains(url.as_str()) {
+                        let h = self.index.urls()[k];
+                        hits.push((h, Observable::Url(h.indicator.value.clone())));
                     }
                 }
             }
