@@ -329,9 +329,7 @@ fn compile_values(
     if preds.is_empty() {
         return Err(err(ctx, line, RuleErrorKind::Value, "no values"));
     }
-    if all && values.len() < 2 && !is_keyword {
-        // The spec forbids `all` on one value; it is harmless, so accept it.
-    }
+    // The spec forbids `all` on one value; it is harmless, so it is accepted.
     let field_display = field.clone();
     Ok(FieldMatcher {
         field: field.map(|f| field_key(&f)),
@@ -369,8 +367,7 @@ fn compile_value(
             return Ok(());
         }
         Value::Scalar { text, .. } => text.as_str(),
-        other => {
-            let _ = other;
+        Value::Seq(_) | Value::Map(_) => {
             return Err(err(
                 ctx,
                 line,
