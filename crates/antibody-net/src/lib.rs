@@ -1,0 +1,23 @@
+//! Network hunting for antibody: packet captures (pcap, pcapng) and Zeek
+//! logs, decoded into one set of records ([`model`]) that pack-driven
+//! detectors read.
+//!
+//! Pipeline for a capture: [`capture`] reads frames (streamed), [`packet`]
+//! decodes link, IP and transport layers (with [`ipfrag`] for fragments),
+//! [`flow`] keeps the flow table and [`reasm`] reassembles TCP streams,
+//! [`app`] decodes HTTP, TLS, DNS and SMTP from them and [`fingerprint`]
+//! computes JA3/JA3S/JA4/JA4S. [`zeek`] turns Zeek logs into the same
+//! records. [`beacon`] and [`dnstunnel`] score what spans many records.
+
+pub mod app;
+pub mod beacon;
+pub mod capture;
+pub mod dnstunnel;
+pub mod fingerprint;
+pub mod flow;
+pub mod ipfrag;
+pub mod model;
+pub mod packet;
+pub mod reasm;
+pub mod testkit;
+pub mod zeek;
