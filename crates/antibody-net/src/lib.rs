@@ -5,11 +5,11 @@
 //! Pipeline for a capture: [`capture`] reads frames (streamed), [`packet`]
 //! decodes link, IP and transport layers (with [`ipfrag`] for fragments),
 //! [`flow`] keeps the flow table and [`reasm`] reassembles TCP streams,
-//! [`app`] decodes HTTP, TLS, DNS and SMTP from them and [`fingerprint`]
+//! [`proto`] decodes HTTP, TLS, DNS and SMTP from them and [`fingerprint`]
 //! computes JA3/JA3S/JA4/JA4S. [`zeek`] turns Zeek logs into the same
 //! records. [`beacon`] and [`dnstunnel`] score what spans many records.
 
-pub mod app;
+pub mod proto;
 pub mod beacon;
 pub mod capture;
 pub mod dnstunnel;

@@ -1,7 +1,7 @@
-//! Application decoders over reassembled TCP streams and UDP datagrams.
+//! Application protocol decoders over reassembled TCP streams and UDP datagrams.
 //!
 //! A decoder is per flow. The session layer picks one from the first bytes
-//! of the flow ([`sniff`]) and the ports, then feeds it data in order for
+//! of the flow (`sniff`) and the ports, then feeds it data in order for
 //! each direction. A decoder says when it has seen all it needs
 //! ([`Interest::Done`]) so the flow table stops buffering that flow.
 
