@@ -106,15 +106,30 @@ pub struct EventRef {
     /// The raw line, for text logs (cut to 1 KiB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Frame numbers (1-based, as Wireshark counts) in a packet capture.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<u64>,
+    /// Zeek connection uid, for evidence from Zeek logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 impl EventRef {
-    /// `record 42` or `line 7`, for people.
+    /// `record 42`, `line 7`, `frames 3, 4` or `uid CHhAvVGS1DHFjwGM9`, for people.
     pub fn position(&self) -> String {
         match (self.record, self.line) {
             (Some(r), _) => format!("record {r}"),
             (None, Some(l)) => format!("line {l}"),
-            _ => String::new(),
+            _ if !self.frames.is_empty() => {
+                let f: Vec<String> = self.frames.iter().map(u64::to_string).collect();
+                let word = if f.len() == 1 { "frame" } else { "frames" };
+                format!("{word} {}", f.join(", "))
+            }
+            _ => self
+                .uid
+                .as_ref()
+                .map(|u| format!("uid {u}"))
+                .unwrap_or_default(),
         }
     }
 }
@@ -237,7 +252,11 @@ fn related_of(observables: &[Observable]) -> serde_json::Map<String, Value> {
     for o in observables {
         let key = match o {
             Observable::Ip(_) => "ip",
-            Observable::Md5(_) | Observable::Sha1(_) | Observable::Sha256(_) => "hash",
+            Observable::Md5(_)
+            | Observable::Sha1(_)
+            | Observable::Sha256(_)
+            | Observable::TlsFingerprint(_)
+            | Observable::Certificate(_) => "hash",
             Observable::Domain(_) | Observable::Host(_) => "hosts",
             Observable::User(_) => "user",
             _ => continue,

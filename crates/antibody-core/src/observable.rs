@@ -28,6 +28,10 @@ pub enum Observable {
     User(String),
     /// A host name.
     Host(String),
+    /// A TLS client or server fingerprint (JA3/JA3S MD5, JA4/JA4S).
+    TlsFingerprint(String),
+    /// An X.509 certificate, by its SHA-256 (or SHA-1) digest, lowercase hex.
+    Certificate(String),
 }
 
 impl Observable {
@@ -44,6 +48,8 @@ impl Observable {
             Observable::FilePath(_) => "file_path",
             Observable::User(_) => "user",
             Observable::Host(_) => "host",
+            Observable::TlsFingerprint(_) => "tls_fingerprint",
+            Observable::Certificate(_) => "certificate",
         }
     }
 
@@ -58,6 +64,8 @@ impl Observable {
             | Observable::Sha256(v)
             | Observable::Email(v)
             | Observable::FilePath(v)
+            | Observable::TlsFingerprint(v)
+            | Observable::Certificate(v)
             | Observable::User(v)
             | Observable::Host(v) => v.clone(),
         }

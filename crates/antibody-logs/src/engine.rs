@@ -820,6 +820,8 @@ fn event_ref(event: &Event, fields: Vec<(String, String)>) -> EventRef {
         timestamp: event.timestamp,
         fields,
         raw: event.raw.as_deref().map(|r| cut(r, 1024)),
+        frames: Vec::new(),
+        uid: None,
     }
 }
 

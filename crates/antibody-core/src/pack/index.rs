@@ -222,6 +222,15 @@ impl IndicatorIndex {
         self.urls.iter().map(|&i| self.hit(i)).collect()
     }
 
+    /// Every indicator of type `kind` (for engines that build their own
+    /// lookup, like the network engine's certificate and JA3/JA4 sets).
+    pub fn of_type(&self, kind: super::IndicatorType) -> Vec<IndicatorHit<'_>> {
+        (0..self.entries.len())
+            .filter(|&i| self.entries[i].indicator.kind == kind)
+            .map(|i| self.hit(i))
+            .collect()
+    }
+
     /// All `string` indicators (searched in content by the files engine).
     pub fn strings(&self) -> Vec<IndicatorHit<'_>> {
         self.strings.iter().map(|&i| self.hit(i)).collect()
