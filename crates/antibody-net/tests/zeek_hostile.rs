@@ -199,3 +199,12 @@ fn header_repeated_with_different_fields_mid_file() {
     assert_eq!(c.meta.evidence.uid.as_deref(), Some("Cswap"));
     assert_eq!(c.meta.flow.client_port, 7);
 }
+
+#[test]
+fn other_log_paths_in_a_file_named_conn_are_not_read_as_conn() {
+    let data = "{\"_path\":\"weird\",\"ts\":1.0,\"uid\":\"C\",\"id.orig_h\":\"192.0.2.1\",\"id.orig_p\":1,\"id.resp_h\":\"198.51.100.1\",\"id.resp_p\":2}\n\
+                {\"ts\":1.0,\"uid\":\"C\",\"id.orig_h\":\"192.0.2.1\",\"id.orig_p\":1,\"id.resp_h\":\"198.51.100.1\",\"id.resp_p\":2}\n";
+    let (stats, sink) = read(data.as_bytes());
+    assert_eq!((stats.records, stats.unsupported_lines), (1, 1));
+    assert_eq!(codes(&sink), vec!["zeek_unsupported_log"]);
+}

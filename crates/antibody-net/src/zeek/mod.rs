@@ -85,12 +85,14 @@ impl ZeekLog {
     }
 }
 
-/// Which log a file holds: the header's `#path` (or JSON `_path`) when it
-/// names a known log, else the file name: the part of its base name before
+/// Which log a file holds: the header's `#path` (or JSON `_path`) when
+/// there is one, else the file name: the part of its base name before
 /// the first dot (`conn.log`, `conn.00:00:00-01:00:00.log`, `ssl.log.gz`).
 pub fn log_kind(name_hint: &str, header_path: Option<&str>) -> Option<ZeekLog> {
-    if let Some(kind) = header_path.and_then(ZeekLog::from_path) {
-        return Some(kind);
+    // A `#path` that names some other log (`weird`, `files`) wins over a
+    // file name that says `conn`: the header is what Zeek wrote.
+    if let Some(path) = header_path.filter(|p| !p.is_empty()) {
+        return ZeekLog::from_path(path);
     }
     let base = name_hint.rsplit(['/', '\\']).next().unwrap_or(name_hint);
     let stem = base.split('.').next().unwrap_or(base);
@@ -521,7 +523,8 @@ mod tests {
     #[test]
     fn log_kind_prefers_header_then_file_name() {
         assert_eq!(log_kind("x.log", Some("dns")), Some(ZeekLog::Dns));
-        assert_eq!(log_kind("conn.log", Some("weird")), Some(ZeekLog::Conn));
+        assert_eq!(log_kind("conn.log", Some("weird")), None);
+        assert_eq!(log_kind("conn.log", Some("")), Some(ZeekLog::Conn));
         assert_eq!(
             log_kind("/var/zeek/2024-01-01/conn.00:00:00-01:00:00.log", None),
             Some(ZeekLog::Conn)
