@@ -80,6 +80,9 @@ struct TsvRow<'a> {
     spans: &'a [(usize, usize)],
     cols: &'a [Option<usize>],
     header: &'a Header,
+    /// The line has a backslash somewhere; most lines have none, and then
+    /// no field needs unescaping.
+    escaped: bool,
 }
 
 impl TsvRow<'_> {
@@ -97,7 +100,11 @@ impl Row for TsvRow<'_> {
         if v == self.header.empty {
             return Some(Cow::Borrowed(""));
         }
-        Some(unescape(v))
+        Some(if self.escaped {
+            unescape(v)
+        } else {
+            Cow::Borrowed(v)
+        })
     }
 
     fn list(&self, f: usize) -> Vec<String> {
@@ -210,6 +217,7 @@ pub(crate) fn read(
             spans: &spans,
             cols,
             header: &h,
+            escaped: memchr::memchr(b'\\', text.as_bytes()).is_some(),
         };
         match records::parse(kind, &row) {
             Ok(parsed) => reader.take(parsed, ctx, out),
