@@ -59,6 +59,21 @@ pub struct Summary {
     /// Log events read by the log engine.
     #[serde(default)]
     pub log_events: u64,
+    /// Network rules loaded (pack `network/` files).
+    #[serde(default)]
+    pub net_rules: usize,
+    /// Captures and Zeek logs hunted by the net engine.
+    #[serde(default)]
+    pub net_items: u64,
+    /// Frames read from captures.
+    #[serde(default)]
+    pub net_frames: u64,
+    /// Flows seen in captures.
+    #[serde(default)]
+    pub net_flows: u64,
+    /// Records (connections, HTTP, TLS, DNS, SMTP) decoded or read from Zeek.
+    #[serde(default)]
+    pub net_records: u64,
     /// Indicators loaded.
     pub indicators: usize,
     /// Items looked at (files, archive members, processes).

@@ -53,10 +53,13 @@ pub enum Kind {
     Pdf,
     /// OLE compound file (legacy Office, MSI).
     Ole,
-    /// Lines of JSON objects (Winlogbeat, Sysmon for Linux, Zeek JSON).
+    /// Lines of JSON objects (Winlogbeat, Sysmon for Linux).
     JsonLines,
-    /// Web, proxy or VPN access log, syslog, or Zeek TSV log.
+    /// Web, proxy or VPN access log, or syslog.
     Log,
+    /// A Zeek log (TSV with `#separator`/`#fields` headers, or JSON lines
+    /// with `uid` and `id.orig_h`).
+    ZeekLog,
     /// Other text.
     Text,
     /// Other binary data.
@@ -88,6 +91,7 @@ impl Kind {
             Kind::Ole => "ole",
             Kind::JsonLines => "json_lines",
             Kind::Log => "log",
+            Kind::ZeekLog => "zeek",
             Kind::Text => "text",
             Kind::Binary => "binary",
         }
@@ -98,7 +102,7 @@ impl Kind {
     pub fn specialist(self) -> Option<&'static str> {
         match self {
             Kind::Evtx | Kind::JsonLines | Kind::Log => Some("logs"),
-            Kind::Pcap | Kind::Pcapng => Some("net"),
+            Kind::Pcap | Kind::Pcapng | Kind::ZeekLog => Some("net"),
             Kind::Email | Kind::Mbox => Some("mail"),
             Kind::Bzip2 | Kind::Xz | Kind::SevenZip | Kind::Rar => Some("archive"),
             _ => None,
@@ -264,7 +268,14 @@ fn sniff_text(head: &[u8]) -> Kind {
     let cut = head.len() >= SNIFF_LEN && !head.ends_with(b"\n");
     let partial = if cut { lines.pop() } else { None };
     lines.truncate(8);
+    if first.starts_with("#separator") {
+        return Kind::ZeekLog;
+    }
     let json = |l: &str| l.trim_start().starts_with('{') && l.trim_end().ends_with('}');
+    let zeek_json = |l: &str| l.contains("\"uid\":") && l.contains("\"id.orig_h\":");
+    if lines.first().is_some_and(|l| json(l) && zeek_json(l)) {
+        return Kind::ZeekLog;
+    }
     if (!lines.is_empty() && lines.iter().all(|l| json(l)))
         && partial.is_none_or(|p| p.trim_start().starts_with('{'))
         || (lines.is_empty() && partial.is_some_and(|p| p.trim_start().starts_with("{\"")))
@@ -274,7 +285,6 @@ fn sniff_text(head: &[u8]) -> Kind {
     if first.starts_with("#Software: Microsoft Internet Information Services")
         || first.starts_with("#Version:")
         || first.starts_with("#Fields:")
-        || first.starts_with("#separator")
     {
         return Kind::Log;
     }
@@ -425,6 +435,15 @@ mod tests {
         );
         assert_eq!(sniff(b"just some notes\nabout things\n"), Kind::Text);
         assert_eq!(sniff(b"#Fields: date time cs-uri-stem\n"), Kind::Log);
+        assert_eq!(
+            sniff(b"#separator \\x09\n#set_separator\t,\n#path\tconn\n"),
+            Kind::ZeekLog
+        );
+        assert_eq!(
+            sniff(b"{\"ts\":1.5,\"uid\":\"C1\",\"id.orig_h\":\"192.0.2.1\"}\n"),
+            Kind::ZeekLog
+        );
+        assert_eq!(Kind::ZeekLog.specialist(), Some("net"));
         assert_eq!(
             sniff(b"May  4 10:00:00 host sshd[1]: Accepted\n"),
             Kind::Log

@@ -136,6 +136,22 @@ impl<'o> Terminal<'o> {
             }
             row(w, "sigma", &line)?;
         }
+        if s.net_items > 0 {
+            let mut line = format!(
+                "{} over {}",
+                plural(s.net_rules as u64, "rule", "rules"),
+                plural(s.net_items, "capture or Zeek log", "captures and Zeek logs")
+            );
+            if s.net_frames > 0 {
+                line.push_str(&format!(
+                    ": {}, {}",
+                    plural(s.net_frames, "frame", "frames"),
+                    plural(s.net_flows, "flow", "flows")
+                ));
+            }
+            line.push_str(&format!(", {}", plural(s.net_records, "record", "records")));
+            row(w, "network", &line)?;
+        }
         row(w, "findings", &or_none(&per_severity(&s.findings)))?;
 
         let mut label = "not hunted";
