@@ -454,15 +454,15 @@ impl<'a> CaptureReader<'a> {
         if len < min {
             return Step::Stop(CaptureError::BlockTooShort { offset, len, min });
         }
-        if len % 4 != 0 {
-            return Step::Stop(CaptureError::BlockMisaligned { offset, len });
-        }
         if u64::from(len) > rest.len() as u64 {
             return Step::Stop(CaptureError::BlockTooLong {
                 offset,
                 len,
                 left: rest.len() as u64,
             });
+        }
+        if len % 4 != 0 {
+            return Step::Stop(CaptureError::BlockMisaligned { offset, len });
         }
         let n = len as usize;
         let trailer = word(rest, n - 4);
