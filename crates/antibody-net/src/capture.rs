@@ -355,6 +355,7 @@ impl<'a> CaptureReader<'a> {
         };
         self.pos += hdr_len + caplen as usize;
         self.number += 1;
+        prefetch(&self.data[self.pos..]);
         let frac = if nanos {
             i64::from(block.ts_usec) / 1000
         } else {
@@ -381,6 +382,7 @@ impl<'a> CaptureReader<'a> {
                 Step::Skip(len) => self.pos += len,
                 Step::Frame(len, frame) => {
                     self.pos += len;
+                    prefetch(&self.data[self.pos..]);
                     self.number += 1;
                     return Some(Ok(Frame {
                         number: self.number,
@@ -596,6 +598,21 @@ impl<'a> CaptureReader<'a> {
             _ => Step::Skip(n),
         }
     }
+}
+
+/// Asks for the next record's header while the caller works on this
+/// frame: records are hundreds of bytes apart, too far for the hardware
+/// to guess, and reading is otherwise bound by that one miss per frame.
+#[inline]
+fn prefetch(next: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if !next.is_empty() {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: a prefetch never faults and reads nothing into Rust values.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(next.as_ptr().cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = next;
 }
 
 enum Step<'a> {
