@@ -228,7 +228,11 @@ struct Flow<S> {
     lo_is_client: bool,
     list: u8,
     tcp: u8,
-    frames: Vec<u64>,
+    /// Evidence: the first frames as offsets from `first_frame` (no heap
+    /// allocation per flow).
+    first_frame: u64,
+    frame_offsets: [u32; MAX_EVIDENCE_FRAMES - 1],
+    n_frames: u8,
     /// [`Direction::ToServer`] first.
     sides: [Side; 2],
     state: S,
@@ -488,7 +492,9 @@ impl<S: Default> FlowTable<S> {
             lo_is_client,
             list,
             tcp: 0,
-            frames: Vec::new(),
+            first_frame: 0,
+            frame_offsets: [0; MAX_EVIDENCE_FRAMES - 1],
+            n_frames: 0,
             sides: Default::default(),
             state: S::default(),
         };
@@ -535,8 +541,16 @@ impl<S: Default> FlowTable<S> {
         };
         f.last_ts = f.last_ts.max(ts);
         f.last_frame = frame;
-        if f.frames.len() < MAX_EVIDENCE_FRAMES {
-            f.frames.push(frame);
+        if f.n_frames == 0 {
+            f.first_frame = frame;
+            f.n_frames = 1;
+        } else if usize::from(f.n_frames) < MAX_EVIDENCE_FRAMES
+            && let Some(off) = frame
+                .checked_sub(f.first_frame)
+                .and_then(|d| u32::try_from(d).ok())
+        {
+            f.frame_offsets[usize::from(f.n_frames) - 1] = off;
+            f.n_frames += 1;
         }
         let payload = pkt.payload();
         let side = &mut f.sides[dir_index(dir)];
@@ -652,8 +666,11 @@ impl<S: Default> FlowTable<S> {
             stream.release(&mut self.budget);
         }
         let mut evidence = Evidence::default();
-        for fr in &f.frames {
-            evidence.add_frame(*fr);
+        if f.n_frames > 0 {
+            evidence.add_frame(f.first_frame);
+            for off in &f.frame_offsets[..usize::from(f.n_frames) - 1] {
+                evidence.add_frame(f.first_frame + u64::from(*off));
+            }
         }
         let [c, s] = &f.sides;
         let established = if f.key.proto == proto::TCP {
