@@ -9,7 +9,6 @@
 //! computes JA3/JA3S/JA4/JA4S. [`zeek`] turns Zeek logs into the same
 //! records. [`beacon`] and [`dnstunnel`] score what spans many records.
 
-pub mod proto;
 pub mod beacon;
 pub mod capture;
 pub mod dnstunnel;
@@ -18,6 +17,7 @@ pub mod flow;
 pub mod ipfrag;
 pub mod model;
 pub mod packet;
+pub mod proto;
 pub mod reasm;
 pub mod testkit;
 pub mod zeek;
