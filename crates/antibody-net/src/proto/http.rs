@@ -430,7 +430,12 @@ impl HttpDecoder {
                     }
                 }
                 State::Close => {
-                    self.body(s, data, ctx);
+                    // Only the kept prefix is counted: the decoder stops there,
+                    // whether the bytes came in one piece or many.
+                    let room = self
+                        .current(s)
+                        .map_or(0, |p| MAX_BODY.saturating_sub(p.rec.response_body.len()));
+                    self.body(s, &data[..room.min(data.len())], ctx);
                     let full = self
                         .current(s)
                         .is_none_or(|p| p.rec.response_body.len() >= MAX_BODY);

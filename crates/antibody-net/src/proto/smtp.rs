@@ -128,17 +128,24 @@ impl SmtpDecoder {
         if line.as_bytes().get(3) == Some(&b'-') {
             return Step::Continue; // multi-line reply: the last line decides
         }
+        // Replies to earlier (pipelined) commands may come first: only the
+        // answers that settle STARTTLS or DATA are acted upon.
         if self.starttls_asked {
-            self.starttls_asked = false;
             if code == "220" {
+                self.starttls_asked = false;
                 self.starttls = true;
                 return Step::Tls;
             }
+            if code.starts_with(['4', '5']) {
+                self.starttls_asked = false;
+            }
         }
         if self.data_asked {
-            self.data_asked = false;
             if code == "354" {
                 return Step::Stop;
+            }
+            if code.starts_with(['4', '5']) {
+                self.data_asked = false;
             }
         }
         Step::Continue
