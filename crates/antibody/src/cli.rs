@@ -32,6 +32,44 @@ pub enum Command {
     /// Check Sigma rules: parse and compile each, report every failure.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Hunt packet captures and Zeek logs only, and summarise flows.
+    #[command(subcommand)]
+    Net(NetCommand),
+}
+
+/// `antibody net ...`.
+#[derive(Debug, Subcommand)]
+pub enum NetCommand {
+    /// Hunt pcap/pcapng captures and Zeek logs (files or folders) with the
+    /// packs' network indicators and rules only (no YARA, no file hashes).
+    Hunt(Box<HuntArgs>),
+    /// Who talked to whom, how much and how regularly: the busiest
+    /// conversations of captures or Zeek conn logs, with beacon scores.
+    Flows {
+        /// Captures, Zeek logs, or folders holding them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// How many conversations to list.
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        top: usize,
+        /// Order by total bytes or by beacon score.
+        #[arg(long, value_enum, default_value_t = FlowSort::Bytes)]
+        sort: FlowSort,
+        /// Output format (terminal or json).
+        #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
+        format: FormatArg,
+    },
+}
+
+/// Orders of `net flows`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FlowSort {
+    /// Most bytes (both ways) first.
+    Bytes,
+    /// Highest beacon score first.
+    Beacon,
+    /// Most connections first.
+    Connections,
 }
 
 /// Log-engine options shared by `hunt` and `logs hunt`.

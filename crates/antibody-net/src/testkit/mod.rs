@@ -5,3 +5,4 @@
 
 pub mod msg;
 pub mod pcap;
+pub mod scenario;

@@ -1,7 +1,7 @@
 //! `antibody hunt`: hunt paths and process memory with the loaded packs.
 
 use crate::cli::{FormatArg, HuntArgs};
-use crate::commands::logs;
+use crate::commands::{logs, net};
 use crate::output::{self, Bar};
 use crate::packs;
 use crate::sink::HuntSink;
@@ -12,6 +12,7 @@ use antibody_report::{Options, Report};
 use anyhow::{Context, bail};
 use chrono::Utc;
 use std::io::Write;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// `--max-file-size` of `antibody hunt` when not given.
@@ -24,6 +25,8 @@ pub enum Mode {
     All,
     /// The log engine only (`antibody logs hunt`).
     LogsOnly,
+    /// The net engine only (`antibody net hunt`).
+    NetOnly,
 }
 
 pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
@@ -31,8 +34,10 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
 }
 
 pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
-    if mode == Mode::LogsOnly && args.processes {
-        bail!("`logs hunt` reads log files; use `antibody hunt --processes` for process memory");
+    if mode != Mode::All && args.processes {
+        bail!(
+            "`logs hunt` and `net hunt` read files; use `antibody hunt --processes` for process memory"
+        );
     }
     if args.paths.is_empty() && !args.processes {
         bail!("nothing to hunt: give one or more paths, or --processes");
@@ -54,7 +59,7 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
         threads: args.threads,
         max_file_size: args.max_file_size.unwrap_or(match mode {
             Mode::All => DEFAULT_MAX_FILE_SIZE,
-            Mode::LogsOnly => u64::MAX,
+            Mode::LogsOnly | Mode::NetOnly => u64::MAX,
         }),
         excludes: args.exclude.clone(),
         one_file_system: args.one_file_system,
@@ -69,17 +74,32 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
         scan_timeout: Duration::from_secs(args.scan_timeout.max(1)),
         ..HuntOptions::default()
     };
-    let (log_engine, load) = logs::build_engine(&args.logs, &loaded.packs)?;
-    let events_read = log_engine.event_counter();
-    // `logs hunt` keeps the walk, archives and triage but none of the
-    // generic file checks (hashes, names, YARA).
+    // `logs hunt` and `net hunt` keep the walk, archives and triage but
+    // none of the generic file checks (hashes, names, YARA).
     let file_packs: &[antibody_core::pack::Pack] = match mode {
         Mode::All => &loaded.packs,
-        Mode::LogsOnly => &[],
+        Mode::LogsOnly | Mode::NetOnly => &[],
     };
-    let (hunter, rule_problems) = FileHunter::new(file_packs, options);
-    let hunter = hunter.with_engine(Box::new(log_engine));
-    logs::report_load(&load, args.verbose);
+    let (mut hunter, rule_problems) = FileHunter::new(file_packs, options);
+    let mut load = antibody_logs::LoadReport::default();
+    let mut events_read = None;
+    if mode != Mode::NetOnly {
+        let (log_engine, l) = logs::build_engine(&args.logs, &loaded.packs)?;
+        events_read = Some(log_engine.event_counter());
+        hunter = hunter.with_engine(Box::new(log_engine));
+        load = l;
+        logs::report_load(&load, args.verbose);
+    }
+    let mut net_counters = None;
+    let mut net_rules = 0;
+    let mut net_problems = Vec::new();
+    if mode != Mode::LogsOnly {
+        let (net_engine, problems) = net::build_engine(&loaded.packs);
+        net_counters = Some(net_engine.counters());
+        net_rules = net_engine.rule_count();
+        net_problems = problems;
+        hunter = hunter.with_engine(Box::new(net_engine));
+    }
 
     let mut targets: Vec<String> = args
         .paths
@@ -132,6 +152,16 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
             pack_error(&p.pack, &p.diagnostic, "YARA rule file left out: "),
         );
     }
+    for (pack, e) in &net_problems {
+        antibody_core::Sink::error(
+            &sink,
+            ItemError::new(
+                format!("pack {pack}/{}", e.file),
+                ItemErrorKind::Corrupt,
+                format!("network rule left out: {e}"),
+            ),
+        );
+    }
 
     let bar = Bar::new(args.quiet, &sink);
     let mut summary = Summary::default();
@@ -155,7 +185,14 @@ pub fn run_mode(args: HuntArgs, mode: Mode) -> anyhow::Result<u8> {
     summary.yara_rules = hunter.rule_count();
     summary.sigma_rules = load.loaded;
     summary.sigma_rejected = load.errors.len();
-    summary.log_events = events_read.load(std::sync::atomic::Ordering::Relaxed);
+    summary.log_events = events_read.map_or(0, |c| c.load(Ordering::Relaxed));
+    summary.net_rules = net_rules;
+    if let Some(c) = net_counters {
+        summary.net_items = c.items.load(Ordering::Relaxed);
+        summary.net_frames = c.frames.load(Ordering::Relaxed);
+        summary.net_flows = c.flows.load(Ordering::Relaxed);
+        summary.net_records = c.records.load(Ordering::Relaxed);
+    }
     summary.indicators = hunter.indicator_count();
     for f in &findings {
         summary.count_finding(f);

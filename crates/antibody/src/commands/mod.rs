@@ -3,6 +3,7 @@
 mod case;
 mod hunt;
 mod logs;
+mod net;
 mod packs;
 mod rules;
 
@@ -16,5 +17,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Case(cmd) => case::run(cmd),
         Command::Logs(cmd) => logs::run(cmd),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Net(cmd) => net::run(cmd),
     }
 }
