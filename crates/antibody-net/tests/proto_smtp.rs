@@ -155,3 +155,20 @@ fn refused_starttls_keeps_reading_smtp() {
     assert!(!smtp[0].starttls && tls.is_empty());
     assert_eq!(smtp[0].mail_from, ["x@example.test"]);
 }
+
+#[test]
+fn command_prefix_inside_a_multibyte_character_does_not_panic() {
+    // Found by the net_tls fuzz target: "RCPT T" followed by a replacement
+    // character put byte 8 inside it.
+    let script = [
+        (ToClient, b"220 mx\r\n".to_vec()),
+        (
+            ToServer,
+            b"RCPT T\xff\r\nMAIL FRO\xc3\xa9\r\nRCPT TO:<\xc3\xa9@example.test>\r\n".to_vec(),
+        ),
+    ];
+    let (sink, _) = run_both(mk, &script);
+    let (smtp, _) = split(&sink.records);
+    assert_eq!(smtp[0].rcpt_to, ["\u{e9}@example.test"]);
+    assert!(smtp[0].mail_from.is_empty());
+}

@@ -64,6 +64,14 @@ fn address(arg: &str) -> String {
     arg.split_whitespace().next().unwrap_or("").to_string()
 }
 
+/// `line` without `prefix` (ASCII case-insensitive); `None` also when the
+/// prefix length falls inside a multi-byte character.
+fn strip_prefix_ci<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = line.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &line[prefix.len()..])
+}
+
 enum Step {
     Continue,
     /// TLS takes over; the bytes after the current line go to it.
@@ -102,15 +110,14 @@ impl SmtpDecoder {
             self.starttls_asked = true;
         } else if verb.eq_ignore_ascii_case("DATA") {
             self.data_asked = true;
-        } else if line.len() >= 10 && line[..10].eq_ignore_ascii_case("MAIL FROM:") {
+        } else if let Some(arg) = strip_prefix_ci(line, "MAIL FROM:") {
             if self.mail_from.len() < MAX_MAIL_FROM {
-                self.mail_from.push(address(&line[10..]));
+                self.mail_from.push(address(arg));
             }
-        } else if line.len() >= 8
-            && line[..8].eq_ignore_ascii_case("RCPT TO:")
+        } else if let Some(arg) = strip_prefix_ci(line, "RCPT TO:")
             && self.rcpt_to.len() < MAX_RCPT_TO
         {
-            self.rcpt_to.push(address(&line[8..]));
+            self.rcpt_to.push(address(arg));
         }
         Step::Continue
     }
