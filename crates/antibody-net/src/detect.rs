@@ -133,6 +133,7 @@ impl Detector {
             ts,
             evidence,
             summary: summary(record),
+            detail: None,
         };
         self.indicators(record, &ctx, out);
         self.apply_rules(&view, &ctx, out);
@@ -152,6 +153,7 @@ impl Detector {
             ts: evidence.ts,
             evidence: evidence.evidence,
             summary: evidence.summary,
+            detail: evidence.detail,
         };
         self.apply_rules(&view, &ctx, out);
     }
@@ -162,8 +164,8 @@ impl Detector {
                 continue;
             };
             let shown: Vec<String> = matched.iter().map(|(f, v)| format!("{f} = {v}")).collect();
-            let reason = if rule.description.is_empty() {
-                format!("matched {}", shown.join("; "))
+            let mut reason = if rule.description.is_empty() {
+                format!("Matched {}.", shown.join("; "))
             } else {
                 format!(
                     "{} Matched {}.",
@@ -171,6 +173,10 @@ impl Detector {
                     shown.join("; ")
                 )
             };
+            if let Some(d) = &ctx.detail {
+                reason.push(' ');
+                reason.push_str(d);
+            }
             let mut techniques = rule.attack.clone();
             techniques.dedup();
             let finding = Finding {
@@ -239,7 +245,10 @@ impl Detector {
             NetRecord::Http(r) => {
                 if let Some(h) = &r.host {
                     name_hits(h, "host", &mut hits);
-                    if let Ok(ip) = h.parse::<IpAddr>() {
+                    // The connection record already carries the server address.
+                    if let Ok(ip) = h.parse::<IpAddr>()
+                        && ip != r.meta.flow.server_ip
+                    {
                         ip_hits(ip, "host", &mut hits);
                     }
                 }
@@ -539,6 +548,8 @@ pub struct EvidenceCtx<'a> {
     pub evidence: &'a Evidence,
     /// Extra fields for the evidence list.
     pub summary: Vec<(String, String)>,
+    /// A sentence added to the finding's reason (how a score was made).
+    pub detail: Option<String>,
 }
 
 struct Ctx<'a> {
@@ -546,6 +557,7 @@ struct Ctx<'a> {
     ts: Micros,
     evidence: &'a Evidence,
     summary: Vec<(String, String)>,
+    detail: Option<String>,
 }
 
 #[derive(Debug)]

@@ -409,6 +409,9 @@ impl Engine for NetEngine {
                 .unwrap_or_else(|e| e.into_inner())
                 .finish(&mut c);
             c.flush();
+            self.counters
+                .records
+                .fetch_add(c.records, Ordering::Relaxed);
             for f in c.findings.into_findings() {
                 sink.finding(f);
             }
@@ -424,6 +427,22 @@ impl Engine for NetEngine {
                 Findings::new(st.locations[first.location as usize].clone(), "net")
             });
             let values = beacon_values(s);
+            let detail = format!(
+                "{} to {} port {}: every {:.0} s (median); interval regularity {:.2} (skew {:.2}, MAD {:.1} s), size regularity {:.2} (skew {:.2}, MAD {:.1} B), active in {} of the 24 slices of the observation window (persistence {:.2}); score {:.2} of 1.",
+                s.key.client,
+                s.key.server,
+                s.key.server_port,
+                s.median_interval_s,
+                s.ts_score,
+                s.ts_skew,
+                s.ts_mad,
+                s.ds_score,
+                s.ds_skew,
+                s.ds_mad,
+                s.hours_active,
+                s.persistence_score,
+                s.score
+            );
             let summary = vec![
                 ("connections".to_string(), s.connections.to_string()),
                 (
@@ -434,7 +453,7 @@ impl Engine for NetEngine {
                 (
                     "parts".to_string(),
                     format!(
-                        "interval regularity {:.2} (skew {:.2}, MAD {:.1} s), size regularity {:.2} (skew {:.2}, MAD {:.1} B), persistence {:.2} ({} hours active)",
+                        "interval regularity {:.2} (skew {:.2}, MAD {:.1} s), size regularity {:.2} (skew {:.2}, MAD {:.1} B), persistence {:.2} ({} of 24 slices active)",
                         s.ts_score,
                         s.ts_skew,
                         s.ts_mad,
@@ -454,6 +473,7 @@ impl Engine for NetEngine {
                     ts: s.first_ts,
                     evidence: &first.evidence,
                     summary,
+                    detail: Some(detail),
                 },
                 out,
             );
@@ -469,6 +489,24 @@ impl Engine for NetEngine {
                 Findings::new(st.locations[first.location as usize].clone(), "net")
             });
             let values = tunnel_values(&cand);
+            let clients: Vec<String> = cand.clients.iter().map(ToString::to_string).collect();
+            let detail = format!(
+                "Under {} from {}: {} queries, {} unique subdomains, longest label {} characters, mean entropy {:.2} bits per character, {:.0} % TXT/NULL; score {:.2} of 1. Examples: {}.",
+                cand.parent,
+                clients.join(", "),
+                cand.queries,
+                cand.unique_subdomains,
+                cand.max_label_len,
+                cand.mean_entropy,
+                cand.txt_share * 100.0,
+                cand.score,
+                cand.examples
+                    .iter()
+                    .take(2)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             let summary = vec![
                 ("parent".to_string(), cand.parent.clone()),
                 (
@@ -492,6 +530,7 @@ impl Engine for NetEngine {
                     ts: cand.first_ts,
                     evidence: &first.evidence,
                     summary,
+                    detail: Some(detail),
                 },
                 out,
             );

@@ -409,11 +409,11 @@ pub fn boundary(content_type: &str) -> Option<&str> {
     let lower = content_type.to_ascii_lowercase();
     let at = lower.find("boundary=")? + "boundary=".len();
     let rest = &content_type[at..];
-    let rest = rest
-        .strip_prefix('"')
-        .map_or(rest, |r| r.split('"').next().unwrap_or(r));
-    let end = rest.find([';', ' ']).unwrap_or(rest.len());
-    Some(&rest[..end]).filter(|b| !b.is_empty())
+    let value = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or(quoted),
+        None => &rest[..rest.find([';', ' ', '\t']).unwrap_or(rest.len())],
+    };
+    Some(value).filter(|b| !b.is_empty())
 }
 
 fn headers<'a>(h: &'a [(String, String)], name: &str) -> Vec<Value<'a>> {

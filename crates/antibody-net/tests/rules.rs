@@ -119,7 +119,11 @@ fn wellmess_cookie_encoding_fires_and_ordinary_cookies_do_not() {
 
 #[test]
 fn wellmess_markers_and_sorefang_boundary_fire() {
-    let markers = http(&[], b"<;head;>abc<;head;><;title;>x<;title;>", None);
+    let markers = http(
+        &[],
+        b"<\x3bhead\x3b>abc<\x3bhead\x3b><\x3btitle\x3b>x<\x3btitle\x3b>",
+        None,
+    );
     let sorefang = http(
         &[],
         b"--------974767299852498929531610575\r\n",
@@ -149,7 +153,7 @@ fn wellmess_markers_and_sorefang_boundary_fire() {
 
 #[test]
 fn repeated_hits_on_one_conversation_are_one_finding_with_a_count() {
-    let one = http(&[], b"<;head;>", None);
+    let one = http(&[], b"<\x3bhead\x3b>", None);
     let records: Vec<NetRecord> = (0..50).map(|_| one.clone()).collect();
     let found = run(&records);
     assert_eq!(found.len(), 1, "{found:#?}");

@@ -195,7 +195,7 @@ fn wellmess(out: &mut Vec<TestPacket>, rng: &mut Rng) {
     for i in 0..180u16 {
         let cookies: Vec<String> = (0..2).map(|_| wellmess_cookie(rng)).collect();
         let body: Vec<u8> = if i == 0 {
-            b"<;head;>d2VsbG1lc3M<;head;><;title;>aGVsbG8<;title;><;service;>cGluZw<;service;>"
+            b"<\x3bhead\x3b>d2VsbG1lc3M<\x3bhead\x3b><\x3btitle\x3b>aGVsbG8<\x3btitle\x3b><\x3bservice\x3b>cGluZw<\x3bservice\x3b>"
                 .to_vec()
         } else {
             Vec::new()

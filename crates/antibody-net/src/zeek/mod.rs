@@ -87,7 +87,8 @@ impl ZeekLog {
 
 /// Which log a file holds: the header's `#path` (or JSON `_path`) when
 /// there is one, else the file name: the part of its base name before
-/// the first dot (`conn.log`, `conn.00:00:00-01:00:00.log`, `ssl.log.gz`).
+/// the first dot (`conn.log`, `conn.00:00:00-01:00:00.log`, `ssl.log.gz`),
+/// or before its first `_` or `-` (`ssl_old.json`, `dns-2020-05-04.log`).
 pub fn log_kind(name_hint: &str, header_path: Option<&str>) -> Option<ZeekLog> {
     // A `#path` that names some other log (`weird`, `files`) wins over a
     // file name that says `conn`: the header is what Zeek wrote.
@@ -95,8 +96,13 @@ pub fn log_kind(name_hint: &str, header_path: Option<&str>) -> Option<ZeekLog> {
         return ZeekLog::from_path(path);
     }
     let base = name_hint.rsplit(['/', '\\']).next().unwrap_or(name_hint);
-    let stem = base.split('.').next().unwrap_or(base);
-    ZeekLog::from_path(&stem.to_ascii_lowercase())
+    let stem = base.split('.').next().unwrap_or(base).to_ascii_lowercase();
+    // Renamed copies (`ssl_old.json`, `conn-2020-05-04.log`) keep the log
+    // name first.
+    ZeekLog::from_path(&stem).or_else(|| {
+        let head = stem.split(['_', '-', ' ']).next().unwrap_or(&stem);
+        ZeekLog::from_path(head)
+    })
 }
 
 /// Whether `data` (the start of a file is enough) looks like a Zeek log:
@@ -531,6 +537,9 @@ mod tests {
         );
         assert_eq!(log_kind("ssl.log.gz", None), Some(ZeekLog::Ssl));
         assert_eq!(log_kind("notes.txt", None), None);
+        assert_eq!(log_kind("ssl_old.json", None), Some(ZeekLog::Ssl));
+        assert_eq!(log_kind("dns-2020-05-04.log", None), Some(ZeekLog::Dns));
+        assert_eq!(log_kind("connections.log", None), None);
     }
 
     #[test]

@@ -207,7 +207,7 @@ fn print_table(w: &mut impl Write, s: &FlowSummary, rows: &[FlowRow]) -> std::io
             Some(b) => (
                 format!("{:.2}", b.score),
                 format!(
-                    "every {:.0} s, interval {:.2}, size {:.2}, {} h active",
+                    "every {:.0} s, interval {:.2}, size {:.2}, active {}/24",
                     b.median_interval_s, b.ts_score, b.ds_score, b.hours_active
                 ),
             ),
