@@ -34,9 +34,11 @@
 //! 10.0.250.0/23; names are under example.com/.net/.org and .test. Most
 //! bytes are in bulk TLS records and HTTP bodies.
 //!
-//! `--flows N`: N short conversations instead (TCP: refused, handshake and
-//! reset, or handshake, request, response and reset or close; UDP: DNS,
-//! NTP-like, syslog-like, 1–4 packets each), about 4,000 open at a time,
+//! `--flows N`: N short conversations instead (TCP to ports 80, 443, 22,
+//! 8080, 3389, 445: refused, handshake and reset, or handshake, one
+//! request and response (HTTP GET, TLS ClientHello and ServerHello with
+//! the certificate, opaque bytes) and reset or close; UDP: DNS, NTP,
+//! syslog; 1–8 packets each, 4 on average), about 4,000 open at a time,
 //! over ten minutes of capture time, for measuring memory with many flows.
 //!
 //! A summary (JSON) goes to standard output: bytes, packets, flows and
@@ -970,8 +972,11 @@ impl Gen {
         ));
         flight.extend(msg::server_hello_done());
         conv.send(Direction::ToClient, flight);
-        let mut fin = msg::record(msg::CT_HANDSHAKE, 0x0303, &[0x10, 0, 0, 33, 32]);
-        fin.extend((0..32).map(|_| self.rng.next() as u8));
+        // ClientKeyExchange (x25519 key share), ChangeCipherSpec, Finished
+        // (encrypted: opaque).
+        let mut cke = vec![32u8];
+        cke.extend((0..32).map(|_| self.rng.next() as u8));
+        let mut fin = msg::record(msg::CT_HANDSHAKE, 0x0303, &msg::handshake(16, &cke));
         fin.extend(msg::change_cipher_spec());
         fin.extend(msg::record(msg::CT_HANDSHAKE, 0x0303, &[0x5a; 40]));
         conv.send(Direction::ToServer, fin);
@@ -1162,19 +1167,35 @@ impl Gen {
             self.count("short_dns", 1);
             conv
         } else if r < 0.45 {
-            let port = *self.rng.pick(&[123u16, 514, 161, 5353, 1900]);
+            // NTP (request and answer) or syslog (one or two messages).
+            let ntp = self.rng.chance(0.6);
+            let port = if ntp { 123 } else { 514 };
             let mut conv = Conv::udp(client, SocketAddr::new(IpAddr::V4(srv_ip), port));
-            for k in 0..self.rng.range(1, 4) {
-                let len = self.rng.range(40, 300) as usize;
-                let base = self.rng.below(1 << 22) as usize;
-                let mut m = Vec::new();
-                self.pools.copy(false, base, len, &mut m);
-                let dir = if k % 2 == 0 {
-                    Direction::ToServer
-                } else {
-                    Direction::ToClient
-                };
-                conv.send(dir, m);
+            if ntp {
+                for first in [0x23u8, 0x24] {
+                    let mut m = vec![first, 2, 6, 0xe9];
+                    let base = self.rng.below(1 << 22) as usize;
+                    self.pools.copy(false, base, 44, &mut m);
+                    let dir = if first == 0x23 {
+                        Direction::ToServer
+                    } else {
+                        Direction::ToClient
+                    };
+                    conv.send(dir, m);
+                }
+            } else {
+                for _ in 0..self.rng.range(1, 2) {
+                    let m = format!(
+                        "<134>Mar  4 09:{:02}:{:02} host{} app[{}]: session {} closed for user {}",
+                        self.rng.below(60),
+                        self.rng.below(60),
+                        self.rng.below(1000),
+                        self.rng.range(100, 30_000),
+                        self.rng.word(HEX, 8),
+                        self.rng.pick(WORDS)
+                    );
+                    conv.send(Direction::ToServer, m.into_bytes());
+                }
             }
             self.count("short_udp", 1);
             conv
@@ -1194,27 +1215,63 @@ impl Gen {
                 conv.close = Close::Rst;
                 self.count("short_tcp_handshake_reset", 1);
             } else {
-                let base = self.rng.below(1 << 22) as usize;
-                let req = self.rng.range(40, 600) as usize;
-                let resp = self.rng.range(40, 1400) as usize;
-                conv.send_bulk(
-                    Direction::ToServer,
-                    Vec::new(),
-                    Bulk::Raw {
-                        len: req,
-                        base,
-                        text: false,
-                    },
-                );
-                conv.send_bulk(
-                    Direction::ToClient,
-                    Vec::new(),
-                    Bulk::Raw {
-                        len: resp,
-                        base,
-                        text: false,
-                    },
-                );
+                match port {
+                    80 | 8080 => {
+                        let s = self.site();
+                        let host = self.sites[s].name.clone();
+                        let req = format!(
+                            "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {}\r\nAccept: */*\r\n\r\n",
+                            self.rng.pick(PATHS),
+                            self.rng.pick(USER_AGENTS)
+                        );
+                        conv.send(Direction::ToServer, req.into_bytes());
+                        let len = self.rng.range(0, 900) as usize;
+                        let head = self.http_response_head(200, "text/html; charset=utf-8", len);
+                        let base = self.rng.below(1 << 20) as usize;
+                        conv.send_bulk(
+                            Direction::ToClient,
+                            head,
+                            Bulk::Raw {
+                                len,
+                                base,
+                                text: true,
+                            },
+                        );
+                    }
+                    443 => {
+                        let s = self.site();
+                        let host = self.sites[s].name.clone();
+                        let mut spec = self.rng.pick(&self.profiles).clone();
+                        spec.sni = Some(host);
+                        conv.send(Direction::ToServer, msg::client_hello(&spec));
+                        let mut flight = msg::server_hello(&ServerHelloSpec::default());
+                        flight.extend(msg::certificate(&[&self.cert]));
+                        conv.send(Direction::ToClient, flight);
+                    }
+                    _ => {
+                        let base = self.rng.below(1 << 22) as usize;
+                        let req = self.rng.range(40, 600) as usize;
+                        let resp = self.rng.range(40, 1400) as usize;
+                        conv.send_bulk(
+                            Direction::ToServer,
+                            Vec::new(),
+                            Bulk::Raw {
+                                len: req,
+                                base,
+                                text: false,
+                            },
+                        );
+                        conv.send_bulk(
+                            Direction::ToClient,
+                            Vec::new(),
+                            Bulk::Raw {
+                                len: resp,
+                                base,
+                                text: false,
+                            },
+                        );
+                    }
+                }
                 conv.close = if self.rng.chance(0.6) {
                     Close::Rst
                 } else {
@@ -1231,7 +1288,7 @@ impl Gen {
 /// signatures and rcgen's serial number are deterministic, so the DER is
 /// the same for the same seed).
 fn make_cert(seed: u64) -> Vec<u8> {
-    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
+    use rcgen::{CertificateParams, DistinguishedName, DnType, DnValue, KeyPair};
     let mut rng = Rng(seed ^ 0x6365_7274);
     // PKCS#8 v1 wrapping of a 32-byte Ed25519 private key.
     let mut pkcs8 = vec![
@@ -1248,7 +1305,10 @@ fn make_cert(seed: u64) -> Vec<u8> {
     ])
     .expect("certificate parameters");
     p.distinguished_name = DistinguishedName::new();
-    p.distinguished_name.push(DnType::CountryName, "US");
+    p.distinguished_name.push(
+        DnType::CountryName,
+        DnValue::PrintableString("US".try_into().expect("printable")),
+    );
     p.distinguished_name
         .push(DnType::OrganizationName, "Example CDN");
     p.distinguished_name
