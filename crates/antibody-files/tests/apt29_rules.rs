@@ -312,6 +312,8 @@ fn expected_rules() -> BTreeMap<&'static str, BTreeSet<String>> {
             set(&[GO_ELF]),
         ),
         ("notes/proxy-capture.txt", set(&[MARKERS])),
+        // The synthetic capture carries a WellMess C2 request body.
+        ("net/apt29-2020-day.pcapng", set(&[MARKERS])),
     ])
 }
 
@@ -335,6 +337,14 @@ fn expected_strings() -> BTreeMap<&'static str, BTreeSet<String>> {
                 "2b6233eb3e872ff78988f4a8f3f6a3ba",
                 "----------All usres directory----------",
                 "I can not het information about this disk",
+            ]),
+        ),
+        // The synthetic capture holds a SoreFang-style upload.
+        (
+            "net/apt29-2020-day.pcapng",
+            set(&[
+                "------974767299852498929531610575",
+                "----------All usres directory----------",
             ]),
         ),
     ])
@@ -400,10 +410,17 @@ fn examples_stay_small_and_inert() {
     let items = example_items();
     let total: usize = items
         .iter()
-        .filter(|(n, _)| !n.contains('!'))
+        .filter(|(n, _)| !n.contains('!') && !n.starts_with("net/"))
         .map(|(_, b)| b.len())
         .sum();
     assert!(total < 200 * 1024, "examples/ is {total} bytes");
+    // A day of synthetic traffic is bigger, but stays small for a repository.
+    let captures: usize = items
+        .iter()
+        .filter(|(n, _)| n.starts_with("net/"))
+        .map(|(_, b)| b.len())
+        .sum();
+    assert!(captures < 512 * 1024, "examples/net is {captures} bytes");
     for (name, bytes) in &items {
         if bytes.starts_with(b"MZ") {
             // No sections, no entry point: nothing to run.
