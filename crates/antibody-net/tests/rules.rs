@@ -423,3 +423,29 @@ user_agent = { not = { contains = "curl" } }
     h.meta.flow.server_port = 8080;
     assert_eq!(check(&NetRecord::Http(h)), 0, "range");
 }
+
+#[test]
+fn rule_examples_in_the_documentation_compile() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/engines/net.md"),
+    )
+    .unwrap();
+    let mut blocks = 0;
+    for block in doc.split("```toml").skip(1) {
+        let text = block.split("```").next().unwrap();
+        if !text.contains("[[rule]]") {
+            continue;
+        }
+        // The documentation's sources are the apt29-2020 pack's.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("source"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let (rules, errors) = compile_pack(&pack_with(&text));
+        assert!(errors.is_empty(), "{errors:?}\n{text}");
+        assert!(!rules.is_empty());
+        blocks += 1;
+    }
+    assert!(blocks >= 2, "{blocks} rule examples found");
+}
