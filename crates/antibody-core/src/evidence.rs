@@ -123,6 +123,19 @@ impl Match {
     }
 }
 
+/// `s` cut to at most `max` bytes on a character boundary, with `…` added
+/// when something was cut.
+pub fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 /// Renders bytes as text: printable ASCII as is, other bytes as `\xNN`,
 /// cut to `max` input bytes with `…` appended when cut.
 pub fn printable_excerpt(data: &[u8], max: usize) -> String {

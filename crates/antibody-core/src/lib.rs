@@ -20,7 +20,7 @@ pub mod triage;
 
 pub use engine::{Engine, Item, Sink, VecSink};
 pub use error::{ItemError, ItemErrorKind};
-pub use evidence::{Location, Match, printable_excerpt};
+pub use evidence::{Location, Match, cut, printable_excerpt};
 pub use finding::{EventRef, FileInfo, Finding, RuleRef};
 pub use observable::Observable;
 pub use severity::{Confidence, Severity};

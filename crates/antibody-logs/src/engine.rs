@@ -11,6 +11,7 @@ use crate::sigma::error::RuleError;
 use crate::sigma::rule::{DetectionRule, Document, FilterRule, parse_file, parse_text, rule_files};
 use crate::sigma::ruleset::{RuleSet, display};
 use crate::sigma::value::Placeholders;
+use antibody_core::evidence::cut;
 use antibody_core::pack::{HashAlgo, IndicatorHit, IndicatorIndex, Pack};
 use antibody_core::{
     Confidence, Engine, EventRef, Finding, Item, ItemError, ItemErrorKind, Kind, Location,
@@ -795,17 +796,6 @@ fn hash_algo(token: &str) -> Option<HashAlgo> {
         64 => Some(HashAlgo::Sha256),
         _ => None,
     }
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 fn event_ref(event: &Event, fields: Vec<(String, String)>) -> EventRef {

@@ -9,6 +9,7 @@ use crate::fields::{self, Record, Value};
 use crate::model::{CertInfo, Evidence, FlowKey, Micros, NetRecord};
 use crate::rules::NetRule;
 use aho_corasick::AhoCorasick;
+use antibody_core::evidence::cut;
 use antibody_core::pack::{Indicator, IndicatorHit, IndicatorIndex, IndicatorType};
 use antibody_core::{EventRef, Finding, Location, Observable, RuleRef};
 use chrono::{DateTime, Utc};
@@ -507,17 +508,6 @@ fn summary(r: &NetRecord) -> Vec<(String, String)> {
         }
     }
     v
-}
-
-fn cut(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
 }
 
 fn observables(flow: &FlowKey, matched: &[(String, String)]) -> Vec<Observable> {

@@ -112,6 +112,29 @@ const DNS_TUNNEL: &[&str] = &[
     "txt_share",
 ];
 
+/// The fields a record kind has besides the flow's [`COMMON`] ones (for
+/// `dns_tunnel`, which has no flow: besides `client_ip`).
+fn own_fields(protocol: &str) -> Option<&'static [&'static str]> {
+    Some(match protocol {
+        "conn" => CONN,
+        "http" => HTTP,
+        "tls" => TLS,
+        "smtp" => SMTP,
+        "dns" => DNS,
+        "beacon" => BEACON,
+        "dns_tunnel" => DNS_TUNNEL,
+        _ => return None,
+    })
+}
+
+fn shared_fields(protocol: &str) -> &'static [&'static str] {
+    if protocol == "dns_tunnel" {
+        &["client_ip"]
+    } else {
+        COMMON
+    }
+}
+
 /// Whether `field` is a field of records of kind `protocol`. HTTP also has
 /// `header.NAME` and `response_header.NAME` for any header.
 pub fn is_known(protocol: &str, field: &str) -> bool {
@@ -119,38 +142,16 @@ pub fn is_known(protocol: &str, field: &str) -> bool {
     {
         return field.split_once('.').is_some_and(|(_, n)| !n.is_empty());
     }
-    if protocol == "dns_tunnel" {
-        return field == "client_ip" || DNS_TUNNEL.contains(&field);
-    }
-    let own: &[&str] = match protocol {
-        "conn" => CONN,
-        "http" => HTTP,
-        "tls" => TLS,
-        "smtp" => SMTP,
-        "dns" => DNS,
-        "beacon" => BEACON,
-        _ => return false,
-    };
-    COMMON.contains(&field) || own.contains(&field)
+    own_fields(protocol)
+        .is_some_and(|own| own.contains(&field) || shared_fields(protocol).contains(&field))
 }
 
 /// The field names of a record kind, for documentation and error messages.
 pub fn names(protocol: &str) -> Vec<&'static str> {
-    let own: &[&str] = match protocol {
-        "conn" => CONN,
-        "http" => HTTP,
-        "tls" => TLS,
-        "smtp" => SMTP,
-        "dns" => DNS,
-        "beacon" => BEACON,
-        "dns_tunnel" => {
-            return std::iter::once("client_ip")
-                .chain(DNS_TUNNEL.iter().copied())
-                .collect();
-        }
-        _ => &[],
-    };
-    COMMON.iter().chain(own).copied().collect()
+    match own_fields(protocol) {
+        Some(own) => shared_fields(protocol).iter().chain(own).copied().collect(),
+        None => Vec::new(),
+    }
 }
 
 /// One value of a field.
