@@ -1137,7 +1137,7 @@ impl Gen {
     fn short(&mut self, i: u64) -> Conv {
         // Distinct 5-tuples: client host and port from the flow number.
         let host = (i.wrapping_mul(40_503)) % 65_000;
-        let client_ip = Ipv4Addr::new(10, 0, (host / 250) as u8, (host % 250) as u8 + 1);
+        let client_ip = Ipv4Addr::new(10, 0, (host / 254) as u8, (host % 254) as u8 + 1);
         let client = SocketAddr::new(
             IpAddr::V4(client_ip),
             20_000 + ((i / 65_000) % 40_000) as u16,
