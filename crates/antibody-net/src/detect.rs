@@ -133,7 +133,7 @@ impl Detector {
             flow,
             ts,
             evidence,
-            summary: summary(record),
+            summary: Summary::Record(record),
             detail: None,
         };
         self.indicators(record, &ctx, out);
@@ -153,7 +153,7 @@ impl Detector {
             flow: evidence.flow,
             ts: evidence.ts,
             evidence: evidence.evidence,
-            summary: evidence.summary,
+            summary: Summary::Given(evidence.summary),
             detail: evidence.detail,
         };
         self.apply_rules(&view, &ctx, out);
@@ -542,11 +542,27 @@ pub struct EvidenceCtx<'a> {
     pub detail: Option<String>,
 }
 
+/// The evidence list's description of a record, made only when something
+/// fires (most records fire nothing).
+enum Summary<'a> {
+    Record(&'a NetRecord),
+    Given(Vec<(String, String)>),
+}
+
+impl Summary<'_> {
+    fn fields(&self) -> Vec<(String, String)> {
+        match self {
+            Summary::Record(r) => summary(r),
+            Summary::Given(v) => v.clone(),
+        }
+    }
+}
+
 struct Ctx<'a> {
     flow: &'a FlowKey,
     ts: Micros,
     evidence: &'a Evidence,
-    summary: Vec<(String, String)>,
+    summary: Summary<'a>,
     detail: Option<String>,
 }
 
@@ -593,7 +609,7 @@ impl Findings {
         let key = format!("{key}|{}|{}|{}", f.client_ip, f.server_ip, f.server_port);
         let event = || {
             let mut fields = vec![("flow".to_string(), f.display())];
-            fields.extend(ctx.summary.iter().cloned());
+            fields.extend(ctx.summary.fields());
             for m in &matched {
                 if !fields.iter().any(|(n, _)| n == &m.0) {
                     fields.push(m.clone());
