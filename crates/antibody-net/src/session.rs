@@ -178,6 +178,38 @@ impl FlowHandler<FlowState> for Handler<'_> {
     }
 }
 
+/// How much of a capture is read before the pages behind it are handed
+/// back to the kernel.
+const RELEASE_EVERY: usize = 32 << 20;
+
+/// Tells the kernel that the capture's bytes in `from..to` (already read)
+/// are not needed again, so that a memory-mapped capture does not stay
+/// resident as it is read: peak memory is then what the flow table and
+/// decoders hold, not the size of the file.
+///
+/// `MADV_PAGEOUT` is only advice: the bytes stay valid and readable (a
+/// file-backed page is read again from the file, an anonymous one swapped
+/// in), so it is sound on any slice; where the kernel does not know it
+/// (before Linux 5.4) the call fails and nothing happens.
+#[cfg(target_os = "linux")]
+fn release_read_pages(data: &[u8], from: usize, to: usize) {
+    const PAGE: usize = 4096;
+    let base = data.as_ptr() as usize;
+    let start = (base + from).div_ceil(PAGE) * PAGE;
+    let end = (base + to.min(data.len())) / PAGE * PAGE;
+    if end <= start {
+        return;
+    }
+    // SAFETY: the range lies inside `data` (page-aligned inward) and
+    // MADV_PAGEOUT does not change the contents a reader sees.
+    unsafe {
+        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_PAGEOUT);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release_read_pages(_data: &[u8], _from: usize, _to: usize) {}
+
 /// Options of a capture run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SessionOptions {
@@ -202,7 +234,8 @@ pub fn run_capture(
         dns_errors: 0,
     };
     let mut errors = Vec::new();
-    for item in reader.by_ref() {
+    let mut released = 0usize;
+    while let Some(item) = reader.next() {
         match item {
             Ok(frame) => table.frame(&frame, &mut h),
             Err(e) => {
@@ -210,6 +243,13 @@ pub fn run_capture(
                     errors.push(e);
                 }
             }
+        }
+        // Nothing keeps a reference into bytes already read (out-of-order
+        // data and fragments are copied), so they can go.
+        let done = usize::try_from(reader.offset()).unwrap_or(usize::MAX);
+        if done.saturating_sub(released) >= RELEASE_EVERY {
+            release_read_pages(data, released, done);
+            released = done;
         }
     }
     table.finish(&mut h);
