@@ -464,20 +464,21 @@ mod tests {
         assert_eq!(b.used, 0);
     }
 
+    /// The SYN that starts `s` at sequence 0 (data from 1).
+    fn open(s: &mut Stream, b: &mut Budget, k: &mut Sink) {
+        let syn = Segment {
+            seq: 0,
+            syn: true,
+            fin: false,
+            payload: b"",
+        };
+        s.segment(syn, 1 << 20, b, &mut k.f());
+    }
+
     #[test]
     fn out_of_order_is_buffered_then_delivered() {
         let (mut s, mut b, mut k) = (Stream::default(), Budget::new(1 << 20), Sink::new());
-        s.segment(
-            Segment {
-                seq: 0,
-                syn: true,
-                fin: false,
-                payload: b"",
-            },
-            1 << 20,
-            &mut b,
-            &mut k.f(),
-        );
+        open(&mut s, &mut b, &mut k);
         feed(&mut s, &mut b, &mut k, 7, b"ghi");
         feed(&mut s, &mut b, &mut k, 4, b"def");
         assert!(k.data.is_empty());
@@ -524,17 +525,7 @@ mod tests {
     #[test]
     fn overlap_with_different_bytes_keeps_the_first_copy() {
         let (mut s, mut b, mut k) = (Stream::default(), Budget::new(1 << 20), Sink::new());
-        s.segment(
-            Segment {
-                seq: 0,
-                syn: true,
-                fin: false,
-                payload: b"",
-            },
-            1 << 20,
-            &mut b,
-            &mut k.f(),
-        );
+        open(&mut s, &mut b, &mut k);
         feed(&mut s, &mut b, &mut k, 4, b"DEF");
         // Buffered-vs-buffered overlap, different bytes.
         let o = feed(&mut s, &mut b, &mut k, 5, b"xyZZ");
@@ -607,17 +598,7 @@ mod tests {
     #[test]
     fn finish_reports_holes_and_delivers_the_rest() {
         let (mut s, mut b, mut k) = (Stream::default(), Budget::new(1 << 20), Sink::new());
-        s.segment(
-            Segment {
-                seq: 0,
-                syn: true,
-                fin: false,
-                payload: b"",
-            },
-            1 << 20,
-            &mut b,
-            &mut k.f(),
-        );
+        open(&mut s, &mut b, &mut k);
         feed(&mut s, &mut b, &mut k, 1, b"ab");
         feed(&mut s, &mut b, &mut k, 6, b"fg");
         s.segment(
