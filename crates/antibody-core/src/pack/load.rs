@@ -163,6 +163,10 @@ fn collect_dir(
         let path = entry.path();
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_dir() {
+            if depth == 0 && entry.file_name().eq_ignore_ascii_case("intel") {
+                // Reference material, never hunted: not read (it may be big).
+                continue;
+            }
             collect_dir(root, &path, depth + 1, out, diags);
         } else if ft.is_file() {
             match entry.metadata() {
@@ -230,6 +234,9 @@ pub fn load_files(
             network.push(RuleFile { path, text });
         } else if lower.starts_with("exposure/") && ext == "toml" {
             exposure.push(RuleFile { path, text });
+        } else if lower.starts_with("intel/") {
+            // Reference material kept with the pack (observables without a
+            // pack type, rules for other tools): documented, not hunted.
         } else if !matches!(ext, "md" | "txt") && !lower.ends_with("license") {
             diags.push(Diagnostic::warning(
                 &path,
@@ -388,11 +395,19 @@ fn parse_manifest(text: &str, diags: &mut Vec<Diagnostic>) -> Option<(PackMeta, 
                 format!("duplicate source id `{}`", s.id),
             ));
         }
-        if !(s.url.starts_with("https://") || s.url.starts_with("http://")) {
+        // `file://` names a local document a pack was built from (an
+        // advisory PDF on the analyst's disk) when it has no public address.
+        if !["https://", "http://", "file://"]
+            .iter()
+            .any(|scheme| s.url.starts_with(scheme))
+        {
             diags.push(Diagnostic::error(
                 "pack.toml",
                 Some(line),
-                format!("source `{}` url `{}` is not an http(s) URL", s.id, s.url),
+                format!(
+                    "source `{}` url `{}` is not an http(s) or file URL",
+                    s.id, s.url
+                ),
             ));
         }
         sources.push(s);

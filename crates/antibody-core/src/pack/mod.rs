@@ -238,6 +238,44 @@ source = "s1"
     }
 
     #[test]
+    fn file_sources_and_intel_material_are_accepted() {
+        let manifest = MANIFEST.replace("https://example.org/a", "file:///srv/advisory.pdf");
+        let loaded = load_files(
+            vec![
+                ("pack.toml".into(), manifest.into_bytes()),
+                ("intel/observables.json".into(), b"{}".to_vec()),
+                ("intel/suricata.rules".into(), b"alert ip any any".to_vec()),
+            ],
+            Origin::Builtin,
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(loaded.pack.sources[0].url, "file:///srv/advisory.pdf");
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+
+        let manifest = MANIFEST.replace("https://example.org/a", "ftp://example.org/a");
+        let err = load_files(
+            vec![("pack.toml".into(), manifest.into_bytes())],
+            Origin::Builtin,
+            Vec::new(),
+        )
+        .unwrap_err();
+        assert!(err.diagnostics[0].message.contains("not an http(s) or file URL"));
+
+        // A directory on disk: `intel/` is not even read, so its size does not
+        // matter; other unknown files still warn.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("pack.toml"), MANIFEST).unwrap();
+        std::fs::create_dir(dir.path().join("intel")).unwrap();
+        let big = vec![b'x'; (MAX_PACK_FILE + 1) as usize];
+        std::fs::write(dir.path().join("intel/observables.json"), big).unwrap();
+        std::fs::write(dir.path().join("notes.rtf"), "x").unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+        assert_eq!(loaded.warnings[0].file, "notes.rtf");
+    }
+
+    #[test]
     fn builtin_packs_load_cleanly() {
         let names = builtin_names();
         assert!(names.contains(&"apt29-2020"), "{names:?}");
