@@ -13,6 +13,8 @@
 //! - [`cluster`]: near-duplicate reports (MinHash with LSH).
 //! - [`formats`]: STIX 2.1, MISP, KEV, CSV and list import; STIX, MISP and
 //!   CSV export.
+//! - [`packout`]: an [`Intel`] set written as a pack with a readable
+//!   summary.
 
 #![deny(missing_docs)]
 
@@ -23,5 +25,9 @@ pub mod entities;
 pub mod extract;
 pub mod formats;
 pub mod model;
+pub mod packout;
+mod summary;
 
-pub use model::{Entity, EntityKind, Flag, Intel, Ioc, IocKind, Item, Problem, SourceDoc, Technique};
+pub use model::{
+    Entity, EntityKind, Flag, Intel, Ioc, IocKind, Item, Problem, SourceDoc, Technique,
+};

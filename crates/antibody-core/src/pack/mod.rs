@@ -260,7 +260,11 @@ source = "s1"
             Vec::new(),
         )
         .unwrap_err();
-        assert!(err.diagnostics[0].message.contains("not an http(s) or file URL"));
+        assert!(
+            err.diagnostics[0]
+                .message
+                .contains("not an http(s) or file URL")
+        );
 
         // A directory on disk: `intel/` is not even read, so its size does not
         // matter; other unknown files still warn.
