@@ -581,9 +581,9 @@ fn pack_value(kind: IndicatorType, value: &str) -> Result<String, String> {
 
 fn path_glob(path: &str) -> String {
     let p = path.replace('\\', "/");
-    let rest = if p.starts_with('%') {
+    let rest = if let Some(var) = p.strip_prefix('%') {
         // `%APPDATA%/x` — the variable's value is unknown.
-        p[1..].split_once('%').map(|(_, r)| r).unwrap_or(&p)
+        var.split_once('%').map(|(_, r)| r).unwrap_or(&p)
     } else if p.len() >= 2 && p.as_bytes()[1] == b':' {
         &p[2..]
     } else if let Some(unc) = p.strip_prefix("//") {
