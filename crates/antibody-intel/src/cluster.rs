@@ -99,7 +99,7 @@ pub enum ClusterError {
 }
 
 /// One member of a cluster.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Member {
     /// The name it was added under.
     pub name: String,
@@ -111,7 +111,7 @@ pub struct Member {
 }
 
 /// Near-duplicate documents.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Cluster {
     /// Members in the order they were added; the first is the
     /// representative.
