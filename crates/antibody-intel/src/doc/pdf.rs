@@ -182,15 +182,24 @@ fn bound_object_streams(id: ObjectId, object: &mut Object) -> Option<(ObjectId, 
     {
         let budget = OBJSTM_BUDGET.with(Cell::get);
         let (plain, cut) = stream::inflate(s, budget);
-        OBJSTM_BUDGET.with(|b| b.set(budget - plain.len()));
         if cut {
+            // Dropped whole, so it costs nothing afterwards.
             OBJSTM_CUT.with(|c| c.set(true));
             s.set_plain_content(Vec::new());
         } else {
+            OBJSTM_BUDGET.with(|b| b.set(budget - plain.len()));
             s.set_plain_content(plain);
         }
     }
-    Some((id, std::mem::replace(object, Object::Null)))
+    // lopdf keeps its own copy of a top-level object and ignores what this
+    // returns, but takes the returned value for objects that come out of an
+    // object stream (never streams themselves): hand back a copy, except of
+    // streams, whose copy would be discarded anyway.
+    let copy = match object {
+        Object::Stream(_) => Object::Null,
+        other => other.clone(),
+    };
+    Some((id, copy))
 }
 
 fn page_text(
