@@ -124,3 +124,49 @@ fn sniff_on_generated_documents() {
     assert_eq!(sniff(&d[..64], Some(Path::new("x.docx"))), DocFormat::Docx);
     assert_eq!(DocFormat::Markdown.as_str(), "markdown");
 }
+
+#[test]
+fn pdf_with_object_and_xref_streams_is_read() {
+    let page: &[u8] = b"BT /F1 11 Tf 50 700 Td (Beacon to 198.51.100.200) Tj ET";
+    let plain = pdf_pages(&[page], true, "/Title (Modern)", "");
+    let mut doc = lopdf::Document::load_mem(&plain).unwrap();
+    let mut modern = Vec::new();
+    doc.save_modern(&mut modern).unwrap();
+    assert!(
+        modern.windows(7).any(|w| w == b"/ObjStm"),
+        "no object stream written"
+    );
+    let read = read_bytes(&modern, DocFormat::Pdf, &limits()).unwrap();
+    assert_eq!(read.text, "Beacon to 198.51.100.200");
+    assert_eq!(read.title.as_deref(), Some("Modern"));
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+}
+
+#[test]
+fn pdf_two_byte_font_is_decoded_through_its_compressed_tounicode_map() {
+    // CIDs 1..=94 map to U+0020..=U+007D, so a character c is CID c - 0x1f.
+    let cmap = b"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+        /CMapName /Test def\n/CMapType 2 def\n1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n\
+        1 beginbfrange\n<0001> <005E> <0020>\nendbfrange\nendcmap\n\
+        CMapName currentdict /CMap defineresource pop\nend\nend\n";
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|c| format!("{:04X}", u16::from(c) - 0x1f))
+            .collect()
+    };
+    let content = format!(
+        "BT /F1 12 Tf 72 700 Td <{}> Tj ET",
+        encode("evil.example 203.0.113.5")
+    );
+    let objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_vec(),
+        b"<< /Type /Font /Subtype /Type0 /BaseFont /Test /Encoding /Identity-H /ToUnicode 6 0 R >>".to_vec(),
+        stream("/Filter /FlateDecode", &deflate(content.as_bytes())),
+        stream("/Filter /FlateDecode", &deflate(cmap)),
+    ];
+    let read = read_bytes(&pdf(&objects, ""), DocFormat::Pdf, &limits()).unwrap();
+    assert_eq!(read.text, "evil.example 203.0.113.5");
+}

@@ -64,6 +64,58 @@ fn encrypted_pdf_is_refused_with_a_reason() {
     );
 }
 
+/// A real encrypted PDF, written by lopdf with RC4 128-bit keys.
+fn lopdf_encrypted(user_password: &str) -> Vec<u8> {
+    use lopdf::encryption::{EncryptionState, EncryptionVersion, Permissions};
+    let page: &[u8] = b"BT (hidden C2 198.51.100.99) Tj ET";
+    let plain = pdf_pages(
+        &[page],
+        true,
+        "/Title (Locked report)",
+        "/ID [<00112233445566778899aabbccddeeff> <00112233445566778899aabbccddeeff>]",
+    );
+    let mut doc = lopdf::Document::load_mem(&plain).unwrap();
+    let state = EncryptionState::try_from(EncryptionVersion::V2 {
+        document: &doc,
+        owner_password: "owner-secret",
+        user_password,
+        key_length: 128,
+        permissions: Permissions::all(),
+    })
+    .unwrap();
+    doc.encrypt(&state).unwrap();
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn encrypted_pdf_with_the_empty_user_password_is_read() {
+    let bytes = lopdf_encrypted("");
+    assert!(bytes.windows(8).any(|w| w == b"/Encrypt"));
+    assert!(
+        !bytes.windows(6).any(|w| w == b"hidden"),
+        "content should be encrypted"
+    );
+    let doc = read_bytes(&bytes, DocFormat::Pdf, &limits()).unwrap();
+    assert_eq!(doc.text, "hidden C2 198.51.100.99");
+    assert_eq!(doc.title.as_deref(), Some("Locked report"));
+    assert!(
+        doc.warnings
+            .iter()
+            .any(|w| w.contains("empty user password")),
+        "{:?}",
+        doc.warnings
+    );
+}
+
+#[test]
+fn encrypted_pdf_with_a_user_password_is_refused() {
+    let err = read_bytes(&lopdf_encrypted("letmein"), DocFormat::Pdf, &limits()).unwrap_err();
+    assert!(matches!(err, DocError::Encrypted { .. }), "{err:?}");
+    assert!(err.to_string().contains("revision"), "{err}");
+}
+
 #[test]
 fn broken_pdf_is_malformed() {
     let err = read_bytes(
