@@ -92,7 +92,15 @@ impl TextOut {
             return;
         }
         if self.pending_newlines > 0 {
-            let have = self.text.bytes().rev().take_while(|&b| b == b'\n').count();
+            // At most two are wanted; counting further would make many short
+            // verbatim pieces quadratic.
+            let have = self
+                .text
+                .bytes()
+                .rev()
+                .take(2)
+                .take_while(|&b| b == b'\n')
+                .count();
             // Trailing spaces on a line carry nothing.
             if have == 0 {
                 let trimmed = self.text.trim_end_matches([' ', '\t']).len();
