@@ -1,0 +1,381 @@
+//! DOCX (Office Open XML): the paragraphs of `word/document.xml` as lines,
+//! hyperlink targets from its relationships, title and creation date from
+//! `docProps/core.xml`.
+//!
+//! A DOCX is a zip, so every part is inflated through a reader that counts
+//! bytes: a part whose declared or actual size passes the ratio limit is
+//! refused as a bomb, and the XML is parsed as it streams out of the zip,
+//! never held whole.
+
+use super::out::TextOut;
+use super::{DocError, DocFormat, DocLimits, DocText, is_kept_link, iso_date};
+use quick_xml::Reader;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::{self, BufReader, Cursor, Read};
+use std::rc::Rc;
+use zip::ZipArchive;
+
+const DOCUMENT: &str = "word/document.xml";
+const RELS: &str = "word/_rels/document.xml.rels";
+const CORE: &str = "docProps/core.xml";
+/// Parts smaller than this are never judged by their compression ratio:
+/// small repetitive XML legitimately compresses very well.
+const RATIO_FLOOR: u64 = 1024 * 1024;
+/// Largest relationships or core-properties part read.
+const SMALL_PART: u64 = 8 * 1024 * 1024;
+const FORMAT: DocFormat = DocFormat::Docx;
+
+type Archive<'a> = ZipArchive<Cursor<&'a [u8]>>;
+/// A part streaming out of the zip, and the flag its reader sets when the
+/// part passes its bound.
+type Part<R> = (BufReader<Bounded<R>>, Rc<Cell<bool>>);
+
+/// Whether the bytes are a zip holding `word/document.xml`.
+pub(super) fn is_docx_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+        && ZipArchive::new(Cursor::new(bytes))
+            .is_ok_and(|z| z.file_names().any(|n| n.is_ok_and(|n| n == DOCUMENT)))
+}
+
+/// Reads a DOCX document.
+pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError> {
+    let mut archive = ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| DocError::malformed(FORMAT, format!("not a readable zip archive: {e}")))?;
+    let mut warnings = Vec::new();
+    let links = match small_part(&mut archive, RELS, limits)? {
+        Some(xml) => relationships(&xml),
+        None => HashMap::new(),
+    };
+    let (title, published) = match small_part(&mut archive, CORE, limits)? {
+        Some(xml) => core_properties(&xml),
+        None => (None, None),
+    };
+    let mut out = TextOut::new(limits.max_text);
+    {
+        let (reader, overflow) = open_part(&mut archive, DOCUMENT, limits.max_bytes, limits)?
+            .ok_or_else(|| {
+                DocError::malformed(
+                    FORMAT,
+                    format!("{DOCUMENT} is missing: this zip is not a Word document"),
+                )
+            })?;
+        body_text(reader, &overflow, &links, limits, &mut out, &mut warnings)?;
+    }
+    Ok(DocText {
+        format: FORMAT,
+        title,
+        url: None,
+        published,
+        text: out.finish(&mut warnings),
+        warnings,
+    })
+}
+
+/// Opens a part for streaming through a size-checking reader. The flag is
+/// set when reading stopped because the part inflated past its bound.
+fn open_part<'z, 'a>(
+    archive: &'z mut Archive<'a>,
+    name: &str,
+    cap: u64,
+    limits: &DocLimits,
+) -> Result<Option<Part<impl Read + 'z>>, DocError> {
+    let file = match archive.by_name(name) {
+        Ok(f) => f,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => {
+            return Err(DocError::malformed(
+                FORMAT,
+                format!("cannot open {name}: {e}"),
+            ));
+        }
+    };
+    let compressed = file.compressed_size();
+    let bound = compressed
+        .saturating_mul(limits.max_zip_ratio)
+        .max(RATIO_FLOOR)
+        .min(cap);
+    if file.size() > bound {
+        return Err(DocError::Bomb {
+            format: FORMAT,
+            reason: format!(
+                "{name} declares {} bytes inflated from {compressed} compressed, past the limit of {bound} bytes",
+                file.size()
+            ),
+        });
+    }
+    let overflow = Rc::new(Cell::new(false));
+    let reader = Bounded {
+        inner: file,
+        left: bound,
+        overflow: overflow.clone(),
+    };
+    Ok(Some((BufReader::new(reader), overflow)))
+}
+
+/// A small part read whole (relationships, core properties).
+fn small_part(
+    archive: &mut Archive<'_>,
+    name: &str,
+    limits: &DocLimits,
+) -> Result<Option<Vec<u8>>, DocError> {
+    let Some((mut reader, overflow)) = open_part(archive, name, SMALL_PART, limits)? else {
+        return Ok(None);
+    };
+    let mut xml = Vec::new();
+    match reader.read_to_end(&mut xml) {
+        Ok(_) => Ok(Some(xml)),
+        Err(_) if overflow.get() => Err(bomb(name)),
+        Err(e) => Err(DocError::malformed(
+            FORMAT,
+            format!("cannot inflate {name}: {e}"),
+        )),
+    }
+}
+
+fn bomb(name: &str) -> DocError {
+    DocError::Bomb {
+        format: FORMAT,
+        reason: format!("{name} inflates past its declared size or the compression-ratio limit"),
+    }
+}
+
+/// A reader that fails once more than `left` bytes came through, so an
+/// entry that lies about its size cannot inflate without bound.
+struct Bounded<R> {
+    inner: R,
+    left: u64,
+    overflow: Rc<Cell<bool>>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left.saturating_add(1)).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            self.overflow.set(true);
+            return Err(io::Error::other("part inflates past its bound"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Streams the body of `word/document.xml` into `out`.
+fn body_text(
+    reader: impl io::BufRead,
+    overflow: &Cell<bool>,
+    links: &HashMap<String, String>,
+    limits: &DocLimits,
+    out: &mut TextOut,
+    warnings: &mut Vec<String>,
+) -> Result<(), DocError> {
+    let mut xml = Reader::from_reader(reader);
+    let mut buf = Vec::new();
+    let mut depth = 0usize;
+    let mut saw_document = false;
+    let mut in_text = false;
+    let mut open_links: Vec<Option<(String, usize)>> = Vec::new();
+    loop {
+        if out.is_full() {
+            return Ok(());
+        }
+        buf.clear();
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(e) => e,
+            Err(_) if overflow.get() => return Err(bomb(DOCUMENT)),
+            Err(e) => {
+                let at = xml.buffer_position();
+                if !saw_document {
+                    return Err(DocError::malformed(
+                        FORMAT,
+                        format!("{DOCUMENT} is not XML (byte {at}): {e}"),
+                    ));
+                }
+                warnings.push(format!(
+                    "{DOCUMENT} is broken at byte {at} ({e}); the text after it is lost"
+                ));
+                return Ok(());
+            }
+        };
+        match event {
+            Event::Start(e) => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    if depth == limits.max_depth + 1 {
+                        warnings.push(format!(
+                            "{DOCUMENT} nests elements deeper than {} levels; text below that depth was dropped",
+                            limits.max_depth
+                        ));
+                    }
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    b"document" => saw_document = true,
+                    b"t" => in_text = true,
+                    b"hyperlink" => open_links.push(link_start(&e, links, out)),
+                    _ => {}
+                }
+            }
+            Event::Empty(e) if depth < limits.max_depth => match e.local_name().as_ref() {
+                b"tab" => out.text(" "),
+                b"br" | b"cr" => out.line_break(),
+                _ => {}
+            },
+            Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if depth >= limits.max_depth {
+                    continue;
+                }
+                match e.local_name().as_ref() {
+                    b"t" => in_text = false,
+                    b"p" | b"tc" => out.line_break(),
+                    b"hyperlink" => {
+                        if let Some(Some((target, start))) = open_links.pop()
+                            && out.since(start).trim() != target
+                        {
+                            out.text(" <");
+                            out.verbatim(&target);
+                            out.verbatim(">");
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) if in_text && depth <= limits.max_depth => {
+                out.text(&String::from_utf8_lossy(&t));
+            }
+            Event::GeneralRef(r) if in_text && depth <= limits.max_depth => {
+                if let Some(s) = resolve(&r) {
+                    out.text(&s);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_document {
+        return Err(DocError::malformed(
+            FORMAT,
+            format!("{DOCUMENT} has no w:document element"),
+        ));
+    }
+    Ok(())
+}
+
+fn link_start(
+    e: &BytesStart<'_>,
+    links: &HashMap<String, String>,
+    out: &TextOut,
+) -> Option<(String, usize)> {
+    let id = e
+        .attributes()
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == b"id")
+        .map(|a| String::from_utf8_lossy(&a.value).into_owned())?;
+    links.get(&id).map(|target| (target.clone(), out.len()))
+}
+
+/// A character or predefined entity reference as text.
+fn resolve(r: &BytesRef<'_>) -> Option<String> {
+    if r.is_char_ref() {
+        return r.resolve_char_ref().ok().flatten().map(String::from);
+    }
+    let name = r.decode().ok()?;
+    quick_xml::escape::resolve_xml_entity(&name).map(str::to_string)
+}
+
+/// Text of an element, with references resolved.
+fn text_of(xml: &mut Reader<&[u8]>) -> String {
+    let mut text = String::new();
+    loop {
+        match xml.read_event() {
+            Ok(Event::Text(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(Event::GeneralRef(r)) => text.push_str(&resolve(&r).unwrap_or_default()),
+            Ok(Event::CData(c)) => text.push_str(&String::from_utf8_lossy(&c)),
+            _ => return text,
+        }
+    }
+}
+
+/// External http(s)/ftp hyperlink targets by relationship id.
+fn relationships(xml: &[u8]) -> HashMap<String, String> {
+    let mut reader = Reader::from_reader(xml);
+    let mut links = HashMap::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e) | Event::Empty(e)) if e.local_name().as_ref() == b"Relationship" => {
+                let mut id = None;
+                let mut target = None;
+                for a in e.attributes().flatten() {
+                    let value = a.unescape_value().map(|v| v.into_owned()).ok();
+                    match a.key.local_name().as_ref() {
+                        b"Id" => id = value,
+                        b"Target" => target = value,
+                        _ => {}
+                    }
+                }
+                if let (Some(id), Some(target)) = (id, target)
+                    && is_kept_link(&target)
+                {
+                    links.insert(id, target.trim().to_string());
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return links,
+            _ => {}
+        }
+    }
+}
+
+/// `dc:title` and the date of `dcterms:created`.
+fn core_properties(xml: &[u8]) -> (Option<String>, Option<String>) {
+    let mut reader = Reader::from_reader(xml);
+    let (mut title, mut created) = (None, None);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => match e.local_name().as_ref() {
+                b"title" if title.is_none() => {
+                    let t = text_of(&mut reader)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    title = Some(t).filter(|t| !t.is_empty());
+                }
+                b"created" if created.is_none() => created = iso_date(&text_of(&mut reader)),
+                _ => {}
+            },
+            Ok(Event::Eof) | Err(_) => return (title, created),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relationships_keep_external_web_links_only() {
+        let rels = br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+            <Relationship Id="rId1" Type="t/styles" Target="styles.xml"/>
+            <Relationship Id="rId5" Type="t/hyperlink" Target="https://evil.example/a?b=1&amp;c=2" TargetMode="External"/>
+            <Relationship Id="rId6" Type="t/hyperlink" Target="mailto:x@example.com" TargetMode="External"/>
+        </Relationships>"#;
+        let links = relationships(rels);
+        assert_eq!(links.len(), 1);
+        assert_eq!(links["rId5"], "https://evil.example/a?b=1&c=2");
+    }
+
+    #[test]
+    fn core_properties_give_title_and_date() {
+        let core = br#"<cp:coreProperties xmlns:cp="c" xmlns:dc="d" xmlns:dcterms="t">
+            <dc:title>Advisory  &amp; notes</dc:title><dcterms:created xsi:type="W3CDTF">2022-11-30T09:15:00Z</dcterms:created>
+        </cp:coreProperties>"#;
+        let (title, created) = core_properties(core);
+        assert_eq!(title.as_deref(), Some("Advisory & notes"));
+        assert_eq!(created.as_deref(), Some("2022-11-30"));
+    }
+}
