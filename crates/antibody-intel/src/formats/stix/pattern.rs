@@ -561,7 +561,17 @@ fn walk_cmp(c: &ComparisonExpr, out: &mut Vec<(IocKind, String)>) {
                     }
                 }
             } else {
-                v.iter().for_each(|x| walk_cmp(x, out));
+                // A directory tested with a name pattern (`LIKE`) is where
+                // the file is, not a path of its own.
+                let name_tested = v.iter().any(|x| {
+                    matches!(x, ComparisonExpr::Test(PropTest::Compare { path, .. })
+                        if path.object_type == "file" && keys(path) == ["name"])
+                });
+                for (i, x) in v.iter().enumerate() {
+                    if !(name_tested && dirs.contains(&i)) {
+                        walk_cmp(x, out);
+                    }
+                }
             }
         }
     }
