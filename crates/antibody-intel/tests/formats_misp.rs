@@ -1,0 +1,211 @@
+//! MISP event import: attributes, object attributes, composite types,
+//! tags and galaxies, the three document shapes, and bad input.
+
+use antibody_intel::formats::{
+    FormatError, ImportOptions, InputFormat, import_path, import_reader,
+};
+use antibody_intel::{EntityKind, Flag, Intel, IocKind};
+use std::path::Path;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/formats")
+        .join(name)
+}
+
+fn pairs(intel: &Intel) -> Vec<(IocKind, &str)> {
+    intel
+        .items
+        .iter()
+        .map(|i| (i.ioc.kind, i.ioc.value.as_str()))
+        .collect()
+}
+
+#[test]
+fn event_attributes_objects_and_tags() {
+    let mut intel = Intel::default();
+    let stats = import_path(
+        &fixture("misp-event.json"),
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    use IocKind::*;
+    assert_eq!(
+        pairs(&intel),
+        [
+            (Ipv4, "103.216.221.19"),
+            (Ipv4, "45.120.156.7"),
+            (Domain, "update-check.top"),
+            (Ipv4, "91.234.254.44"),
+            (Domain, "cdn.update-check.top"),
+            (Url, "https://update-check.top/gate.php"),
+            (FileName, "loader.exe"),
+            (
+                Sha256,
+                "0c5ad1e8fe43583e279201cdb1046aef2ab9c6f5f0e0c6b0a3b7b6a4d1b7f8e1"
+            ),
+            (Email, "hr@update-check.top"),
+            (
+                Registry,
+                r"HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run\upd"
+            ),
+            (Cve, "CVE-2019-19781"),
+            (X509Fingerprint, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+            (Ja3, "51c64c77e60f3980eea90869b68c58a8"),
+            (FilePath, r"C:\Users\Public\upd.exe"),
+            (Md5, "d41d8cd98f00b204e9800998ecf8427e"),
+            (FileName, "mwdg.sh"),
+        ]
+    );
+    assert_eq!(stats.objects, 18);
+    assert_eq!(stats.skipped, 2, "link and text are not indicators");
+    let c2 = &intel.items[0];
+    assert!(c2.to_ids);
+    assert_eq!(c2.description.as_deref(), Some("C2 server"));
+    assert_eq!(c2.malware.as_deref(), Some("WellMess"));
+    assert_eq!(c2.attack, ["T1566"]);
+    assert!(intel.items[1].to_ids, "to_ids given as \"1\"");
+    assert!(!intel.items[4].to_ids);
+    let path = &intel.items[13];
+    assert_eq!(path.attack, ["T1547.001", "T1566"]);
+
+    let probs: Vec<(&str, &str)> = intel
+        .problems
+        .iter()
+        .map(|p| (p.item.as_str(), p.message.as_str()))
+        .collect();
+    assert_eq!(probs.len(), 2, "{probs:?}");
+    assert_eq!(probs[0].0, "$.Event.Attribute[7].value");
+    assert!(probs[0].1.contains("sha1 `not-a-hash`"), "{}", probs[0].1);
+    assert_eq!(
+        probs[1],
+        ("$.Event.Attribute[15]", "attribute without a value")
+    );
+
+    let ents: Vec<(EntityKind, &str, &str)> = intel
+        .entities
+        .iter()
+        .map(|e| (e.kind, e.id.as_str(), e.name.as_str()))
+        .collect();
+    assert_eq!(
+        ents,
+        [
+            (EntityKind::Actor, "APT29", "APT29"),
+            (EntityKind::Malware, "S0514", "WellMess")
+        ]
+    );
+    let techs: Vec<(&str, &str)> = intel
+        .techniques
+        .iter()
+        .map(|t| (t.id.as_str(), t.name.as_str()))
+        .collect();
+    assert_eq!(
+        techs,
+        [
+            ("T1566", "Phishing"),
+            ("T1547.001", "Registry Run Keys / Startup Folder")
+        ]
+    );
+
+    let doc = &intel.sources[0];
+    assert_eq!(doc.title, "Phishing wave with WellMess loader");
+    assert_eq!(doc.date.as_deref(), Some("2021-03-04"));
+    assert_eq!(doc.publisher.as_deref(), Some("Example CSIRT"));
+    assert_eq!(doc.format, "misp");
+}
+
+#[test]
+fn response_lists_and_galaxies() {
+    let mut intel = Intel::default();
+    import_path(
+        &fixture("misp-response.json"),
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    assert_eq!(
+        pairs(&intel),
+        [
+            (IocKind::Domain, "first-event.top"),
+            (IocKind::Ipv4, "198.51.100.7")
+        ]
+    );
+    let doc_ip = &intel.items[1];
+    assert_eq!(doc_ip.ioc.flag, Some(Flag::Documentation));
+    assert!(
+        !doc_ip.to_ids,
+        "a flagged value is not marked for detection"
+    );
+    assert_eq!(intel.entities.len(), 1);
+    assert_eq!(
+        (
+            intel.entities[0].id.as_str(),
+            intel.entities[0].name.as_str()
+        ),
+        ("G0007", "APT28")
+    );
+    assert_eq!(intel.sources[0].title, "First event");
+    assert_eq!(intel.problems.len(), 1);
+    assert_eq!(intel.problems[0].item, "$.response[2].Event");
+}
+
+#[test]
+fn a_bare_event_with_untyped_attributes_is_classified() {
+    let doc = br#"{"info": "bare", "Attribute": [{"value": "evil-site[.]top"}, {"value": "???"}]}"#;
+    let mut intel = Intel::default();
+    import_reader(
+        &doc[..],
+        InputFormat::Misp,
+        "bare.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    assert_eq!(pairs(&intel), [(IocKind::Domain, "evil-site.top")]);
+    assert_eq!(intel.problems.len(), 1);
+    assert_eq!(intel.problems[0].item, "$.Attribute[1].value");
+}
+
+#[test]
+fn json_that_is_not_an_event_is_refused() {
+    let mut intel = Intel::default();
+    let e = import_reader(
+        &br#"{"foo": 1}"#[..],
+        InputFormat::Misp,
+        "x.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap_err();
+    assert!(matches!(e, FormatError::Format { .. }), "{e}");
+}
+
+#[test]
+fn broken_and_deep_json_name_their_path() {
+    let mut intel = Intel::default();
+    let doc = br#"{"Event": {"info": "x", "Attribute": [{"type": "md5", "value": "ab\q"}]}}"#;
+    let e = import_reader(
+        &doc[..],
+        InputFormat::Misp,
+        "b.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap_err();
+    let FormatError::Json { path, column, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(path, "$.Event.Attribute[0].value");
+    assert_eq!(*column, 68);
+    let deep = format!(r#"{{"Event": {}"#, "[".repeat(50_000));
+    let e = import_reader(
+        deep.as_bytes(),
+        InputFormat::Misp,
+        "d.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("recursion limit"), "{e}");
+}
