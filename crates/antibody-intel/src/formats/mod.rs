@@ -127,7 +127,7 @@ pub struct ImportStats {
     pub objects: u64,
     /// Items added.
     pub items: usize,
-    /// Entities added or merged.
+    /// Entities added (not counting mentions merged into known ones).
     pub entities: usize,
     /// Techniques added.
     pub techniques: usize,
