@@ -38,10 +38,13 @@ impl Sentences {
                     // A blank line, or a new line starting a list item.
                     let rest = &text[i + 1..];
                     let trimmed = rest.trim_start_matches([' ', '\t']);
+                    let next_line = rest.split('\n').next().unwrap_or("");
                     rest.starts_with('\n')
                         || rest.starts_with("\r\n")
                         || trimmed.starts_with(['-', '*', '•', '#'])
                         || line_is_heading(&text[start..i])
+                        || line_is_record(last_line(&text[start..i]))
+                        || line_is_record(next_line)
                 }
                 _ => false,
             };
@@ -85,6 +88,17 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
         return true;
     }
     ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// The last line of a text.
+fn last_line(text: &str) -> &str {
+    text.rsplit('\n').next().unwrap_or(text)
+}
+
+/// A row of a table or a CSV record: each line is a statement of its own
+/// (`a | b | c`, `2023-03-08,url,hxxp://...,E4,loader download`).
+fn line_is_record(line: &str) -> bool {
+    line.matches('|').count() >= 2 || (line.matches(',').count() >= 3 && !line.contains(", "))
 }
 
 /// A short line without final punctuation (a title or heading).
@@ -183,6 +197,24 @@ mod tests {
         let at = text.find("WellMess").unwrap();
         let (a, b) = s.span_at(at).unwrap();
         assert_eq!(text[a..b].trim(), "APT29 used WellMess!");
+    }
+
+    #[test]
+    fn table_rows_and_csv_records_are_sentences_of_their_own() {
+        let text = "Columns: a | b | c\nx | C2 | one\ny | TLS | two\n2023,url,hxxp://a,E4,loader\n2023,ip,1.2.3.4,E5,C2\nwrapped prose, with a comma,\ngoes on here.";
+        let s = Sentences::split(text);
+        let got: Vec<&str> = s.spans().iter().map(|&(a, b)| text[a..b].trim()).collect();
+        assert_eq!(
+            got,
+            vec![
+                "Columns: a | b | c",
+                "x | C2 | one",
+                "y | TLS | two",
+                "2023,url,hxxp://a,E4,loader",
+                "2023,ip,1.2.3.4,E5,C2",
+                "wrapped prose, with a comma,\ngoes on here."
+            ]
+        );
     }
 
     #[test]
