@@ -93,6 +93,8 @@ pub struct Recogniser {
     list_nouns: Regex,
     /// ATT&CK group and software ids written out (`G0032`, `S0584`).
     attack_ids: Regex,
+    /// Words after a country adjective that make it a language.
+    language_after: Regex,
     techniques: prose::Techniques,
 }
 
@@ -164,6 +166,10 @@ impl Recogniser {
             target_context: Regex::new(TARGET_CONTEXT).expect("context pattern compiles"),
             list_nouns: Regex::new(LIST_NOUNS).expect("context pattern compiles"),
             attack_ids: Regex::new(r"\b[GS]\d{4}\b").expect("id pattern compiles"),
+            language_after: Regex::new(
+                r"^(?:[- ]speak(?:ing|ers?)|[- ]language\b|\s+(?:umlaut|alphabet|keyboard|characters|translation|text|words?)\b)",
+            )
+            .expect("language pattern compiles"),
             techniques: prose::Techniques::new(),
         }
     }
@@ -206,12 +212,20 @@ impl Recogniser {
                 continue;
             }
             let found = &text[start..end];
+            // "Mimikatz-like tooling" is not Mimikatz.
+            if text[end..].starts_with("-like") {
+                continue;
+            }
             for &ni in &self.pattern_names[m.pattern().as_usize()] {
                 let name = &self.table.names[ni];
                 if !case_ok(name.case, &name.text, found) {
                     continue;
                 }
                 if is_shouted(&name.text) && self.in_shouted_line(text, start, end) {
+                    continue;
+                }
+                // "the German umlaut", "Russian-speaking": a language.
+                if name.layer == Layer::Countries && self.language_after.is_match(&text[end..]) {
                     continue;
                 }
                 for (rank, &target) in name.targets.iter().enumerate() {
@@ -474,6 +488,40 @@ mod tests {
     fn recogniser_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Recogniser>();
+    }
+
+    #[test]
+    fn ids_written_out_and_context_choose_between_targets() {
+        let r = Recogniser::shared();
+        let got = r.recognise("North Korean Trojan: APPLEJEUS. AppleJeus is S0584.");
+        assert_eq!(got.ids(EntityKind::Malware), vec!["S0584"]);
+        assert!(got.ids(EntityKind::Actor).is_empty());
+        let got = r.recognise("New #AgentTesla wave; Mimikatz-like tooling; the German umlaut.");
+        assert_eq!(got.ids(EntityKind::Malware), vec!["S0331"]);
+        assert!(got.ids(EntityKind::Tool).is_empty());
+        assert!(got.ids(EntityKind::Country).is_empty());
+    }
+
+    #[test]
+    fn bare_sector_words_count_only_in_lists_of_targets() {
+        let r = Recogniser::shared();
+        let got = r.recognise(
+            "The actor targeted government, financial services and technology organisations.",
+        );
+        let sectors = got.ids(EntityKind::Sector);
+        assert!(sectors.contains(&"government") && sectors.contains(&"technology"));
+        assert!(sectors.contains(&"finance"));
+        for text in [
+            "The UK government said the actor targeted banks.",
+            "The government, the agency said, was not targeted.",
+            "Working with US Government partners, the agencies found malware.",
+            "Russia's embassy in Washington did not respond.",
+        ] {
+            let got = r.recognise(text);
+            let sectors = got.ids(EntityKind::Sector);
+            assert!(!sectors.contains(&"government"), "{text}: {sectors:?}");
+            assert!(!sectors.contains(&"diplomatic"), "{text}: {sectors:?}");
+        }
     }
 
     #[test]

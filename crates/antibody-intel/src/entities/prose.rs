@@ -44,7 +44,10 @@ const RULES: &[RuleSpec] = &[
     },
     RuleSpec {
         id: "T1566.002",
-        patterns: &[r"\b(?:spear[- ]?)?phish\w*~6~(?:links?|hyperlinks?|URLs?)\b"],
+        patterns: &[
+            r"\b(?:spear[- ]?)?phish\w*~6~(?:links?|hyperlinks?|URLs?)\b",
+            r"\b(?:lures?|e-?mails?|sms)\b~5~(?:links?|hyperlinks?|URLs?)\b",
+        ],
         also: None,
         not: None,
     },
@@ -54,6 +57,7 @@ const RULES: &[RuleSpec] = &[
             r"\b(?:spear[- ]?)?phish(?:ing|ed|es)?\b",
             r"\bmalspam\b",
             r"\bsocial[- ]engineering\b",
+            r"\bbusiness e-?mail compromise\b",
             // `fake "tax refund" e-mails`, `spoofed e-mails`.
             r#"\b(?:fake|spoofed|fraudulent|bogus|lure)\s+(?:["“][^"”]{1,40}["”]\s+)?e-?mails?\b"#,
             r"\be-?mails?\s+(?:claiming|purporting|pretending|impersonating|posing)\b",
@@ -64,11 +68,14 @@ const RULES: &[RuleSpec] = &[
     RuleSpec {
         id: "T1190",
         patterns: &[
-            r"\bexploit(?:s|ed|ing|ation)?\b~8~(?:vpns?|virtual private networks?|internet[- ]facing|public[- ]facing|externally[- ]facing|internet[- ]exposed|edge devices?|perimeter devices?|network appliances?|appliances?|web servers?|exchange servers?|citrix|pulse (?:connect )?secure|fortigate|fortios|zimbra|web applications?)\b",
+            r"\bexploit(?:s|ed|ing|ation)?\b~8~(?:vpns?|virtual private networks?|internet[- ]facing|public[- ]facing|externally[- ]facing|internet[- ]exposed|edge devices?|perimeter devices?|network appliances?|appliances?|web servers?|exchange servers?|citrix|pulse (?:connect )?secure|fortigate|fortios|zimbra|ivanti|confluence|moveit|netscaler|web applications?)\b",
             r"\b(?:vpn|internet[- ]facing|public[- ]facing)\b~6~(?:vulnerabilit(?:y|ies)|flaws?)\b~4~exploit\w*",
             // "harvested by exploiting CVE-2018-13379": an advisory's CVE
             // is, as a rule, in the exposed product it describes.
-            r"\bexploit(?:s|ed|ing|ation)?\b~3~CVE-\d{4}-\d{4,}\b",
+            r"\bexploit(?:s|ed|ing|ation)?\b~6~CVE-\d{4}-\d{4,}\b",
+            // "Citrix NetScaler ADC and Gateway (Citrix Bleed). Status:
+            // exploited in the wild."
+            r"\b(?:vpns?|gateways?|citrix|netscaler|pulse (?:connect )?secure|fortigate|fortios|ivanti|confluence|moveit|internet[- ]facing|public[- ]facing)\b~4~exploit(?:s|ed|ing|ation)?\b",
         ],
         also: None,
         not: None,
@@ -78,7 +85,11 @@ const RULES: &[RuleSpec] = &[
         patterns: &[
             r"\b(?:stolen|valid|compromised|legitimate|harvested|leaked)\s+(?:[\w-]+\s+){0,2}?(?:credentials|accounts?|logins?)\b",
         ],
-        also: None,
+        // Credentials used, not merely taken ("exfiltrated harvested
+        // credentials").
+        also: Some(
+            r"\b(?:us(?:e|es|ed|ing)|abus\w*|log\w*\s+in|logins?|sign\w*\s+in|access\w*|authenticat\w*|with|via|through|replay\w*|remain valid)\b",
+        ),
         not: None,
     },
     RuleSpec {
@@ -161,6 +172,7 @@ const RULES: &[RuleSpec] = &[
             r"\bhttps?[- ]based\s+~C2~",
             r"\b(?:switch\w*|fall\w* back|falls back|revert\w*)\s+to\s+https?\b",
             r"\bhttps?\s+(?:post|get|requests?|transport|traffic|channel)\b",
+            r"\bhttps?\s+over\s+(?:tls|ssl)\b",
         ],
         also: Some(
             r"\b(?:c2|c&c|command[- ]and[- ]control|servers?|beacon\w*|implants?|backdoors?|malware|traffic|relays?)\b",
@@ -180,10 +192,10 @@ const RULES: &[RuleSpec] = &[
     },
     RuleSpec {
         id: "T1573",
-        // Not `encryptor` (ransomware's, not the channel's).
-        patterns: &[
-            r"\b(?:encrypt(?:s|ed|ing|ion)?|aes(?:-\d+)?|rsa(?:-\d+)?|rc4|chacha20|tls|ssl)\b",
-        ],
+        // Not `encryptor` (ransomware's, not the channel's), and not TLS
+        // alone: ATT&CK counts the protection a protocol gives itself
+        // (HTTPS) under the protocol.
+        patterns: &[r"\b(?:encrypt(?:s|ed|ing|ion)?|aes(?:-\d+)?|rsa(?:-\d+)?|rc4|chacha20)\b"],
         also: Some(
             r"\b(?:c2|c&c|command[- ]and[- ]control|communications?|beacon\w*|traffic|team servers?)\b",
         ),
@@ -198,17 +210,23 @@ const RULES: &[RuleSpec] = &[
     },
     RuleSpec {
         id: "T1132.001",
-        patterns: &[r"\bbase[- ]?64\b"],
-        also: Some(r"\bencod\w*"),
+        patterns: &[r"\bbase[- ]?64\b~4~(?:encod\w*|send\w*|sent)|\bencod\w*~4~base[- ]?64\b"],
+        // Data encoding for C2, not an encoded command line (T1027).
+        also: Some(
+            r"\b(?:c2|c&c|command[- ]and[- ]control|communicat\w*|traffic|servers?|beacon\w*|exfiltrat\w*)\b",
+        ),
         not: None,
     },
     RuleSpec {
         id: "T1105",
         patterns: &[
             r"\bingress tool transfer\b",
-            r"\b(?:download|fetch|retriev|transferr?)\w*~5~(?:additional|further|more|other|secondary|second[- ]stage|next[- ]stage|new)\s+(?:\w+\s+)?(?:tools?|payloads?|malware|files|stages?|implants?|modules?|components?|binaries)\b",
+            r"\b(?:download|fetch|retriev|transferr?|stag)\w*~5~(?:additional|further|more|other|secondary|second[- ]stage|next[- ]stage|new)\s+(?:\w+\s+)?(?:tools?|payloads?|malware|files|stages?|implants?|modules?|components?|binaries)\b",
             r"\b(?:tools?|payloads?|modules?|implants?)\s+(?:were|was|are|is)\s+(?:then\s+|subsequently\s+|later\s+)?(?:downloaded|transferred)\b",
             r"\b(?:used|uses|using)\s+(?:[\w-]+\s+){0,3}?to\s+(?:download|fetch|retrieve|pull|transfer)\b",
+            r"\b(?:commands?|scripts?|one-liners?)\s+(?:that|to)\s+(?:download|fetch|retriev|pull)\w*",
+            // A capability: "can upload and download files".
+            r"\b(?:upload|download)\s+(?:and|or|/)\s*(?:upload|download)\s+files\b",
         ],
         also: None,
         not: None,
@@ -219,7 +237,7 @@ const RULES: &[RuleSpec] = &[
         // pulling the beacon configuration from the server").
         id: "T1105",
         patterns: &[
-            r"\b(?:download(?:s|ed|ing)?|fetch(?:es|ed|ing)?|retriev(?:es|ed|ing)|pull(?:s|ed|ing)?)\b~5~from\b",
+            r"\b(?:download(?:s|ed|ing)?|fetch(?:es|ed|ing)?|retriev(?:es|ed|ing)|pull(?:s|ed|ing)?|staged)\b~5~from\b",
         ],
         also: None,
         not: Some(r"\b(?:we|our|us|researchers?|analysts?|investigators?|confirmed|verified)\b"),
@@ -241,6 +259,7 @@ const RULES: &[RuleSpec] = &[
         id: "T1041",
         patterns: &[
             r"\bexfiltrat\w*~6~(?:over|via|through|using|across)\s+(?:(?:the|its|an?|existing|same|established)\s+){0,3}~C2~",
+            r"\bexfiltrat\w*~3~(?:over|via|through)\s+(?:the\s+)?(?:same|existing|established)\s+(?:~C2~\s+)?channel\b",
         ],
         also: None,
         not: None,
@@ -433,6 +452,51 @@ mod tests {
             assert!(attack::table().technique(r.id).is_some(), "{}", r.id);
             assert_ne!(r.name, r.id);
         }
+    }
+
+    fn ids(text: &str) -> Vec<String> {
+        let t = Techniques::new();
+        t.find(text, &Sentences::split(text))
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    }
+
+    #[test]
+    fn prose_rules_and_their_guards() {
+        // A sub-technique stated in a sentence subsumes its parent there.
+        assert_eq!(
+            ids("The intrusion began with a phishing e-mail carrying a malicious attachment."),
+            vec!["T1566.001"]
+        );
+        assert_eq!(
+            ids("It sends the data to the C2 server with an HTTP POST."),
+            vec!["T1071.001"]
+        );
+        assert_eq!(
+            ids("The loader fetched further tools from compromised sites."),
+            vec!["T1105"]
+        );
+        assert!(
+            ids("All were confirmed by pulling the beacon configuration from the server.")
+                .is_empty()
+        );
+        assert!(ids("Cobalt Strike team server: 192.0.2.1 (TLS on 443)").is_empty());
+        assert!(
+            ids("Look for PowerShell run with an encoded command (Base64 for a sleep).")
+                .iter()
+                .all(|t| t != "T1132.001")
+        );
+        assert!(ids("Exfiltrated harvested credentials to a remote host.").is_empty());
+        assert_eq!(
+            ids("The actor exploited CVE-2022-26134, an unauthenticated injection."),
+            vec!["T1190"]
+        );
+        assert!(ids("ParentImage|endswith: '\\powershell'").is_empty());
+        assert_eq!(
+            ids("Data was exfiltrated over the same channel."),
+            vec!["T1041"]
+        );
     }
 
     #[test]
