@@ -339,7 +339,14 @@ impl Recogniser {
     /// after an article, a possessive or a capitalised word, in a sentence
     /// that says what was targeted.
     fn in_target_list(&self, text: &str, sentences: &Sentences, c: &Candidate) -> bool {
-        let line_start = text[..c.start].rfind('\n').map_or(0, |i| i + 1);
+        // The few words before it on its line (bounded: linear time).
+        let mut from = c.start.saturating_sub(80);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let line_start = text[from..c.start]
+            .rfind('\n')
+            .map_or(from, |i| from + i + 1);
         let before = &text[line_start..c.start];
         let prev = before.split_whitespace().next_back().unwrap_or("");
         let prev_word = prev.trim_matches(|ch: char| !ch.is_alphanumeric());

@@ -79,10 +79,18 @@ fn push_span(text: &str, spans: &mut Vec<(usize, usize)>, start: usize, end: usi
 /// Whether the word ending just before the `.` at `dot` is an
 /// abbreviation or an initial (`U.K.`, `e.g.`, `J.`).
 fn abbreviation_before(text: &str, dot: usize) -> bool {
-    let before = &text[..dot];
-    let word_start = before
-        .rfind(|c: char| c.is_whitespace() || c == '(')
-        .map_or(0, |p| p + 1);
+    // A word longer than this is no abbreviation; the bound keeps the
+    // split linear on text without spaces.
+    let mut from = dot.saturating_sub(16);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = &text[from..dot];
+    let word_start = match before.rfind(|c: char| c.is_whitespace() || c == '(') {
+        Some(p) => p + 1,
+        None if from > 0 => return false,
+        None => 0,
+    };
     let word = before[word_start..].to_ascii_lowercase();
     if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
         return true;
