@@ -86,8 +86,13 @@ fn abbreviation_before(text: &str, dot: usize) -> bool {
         from -= 1;
     }
     let before = &text[from..dot];
-    let word_start = match before.rfind(|c: char| c.is_whitespace() || c == '(') {
-        Some(p) => p + 1,
+    // White space may be wider than one byte (U+2009 THIN SPACE).
+    let word_start = match before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || c == '(')
+    {
+        Some((p, c)) => p + c.len_utf8(),
         None if from > 0 => return false,
         None => 0,
     };
@@ -205,6 +210,15 @@ mod tests {
         let at = text.find("WellMess").unwrap();
         let (a, b) = s.span_at(at).unwrap();
         assert_eq!(text[a..b].trim(), "APT29 used WellMess!");
+    }
+
+    #[test]
+    fn wide_white_space_before_a_full_stop() {
+        // Found by fuzzing: a thin space (three bytes) before `sX\0_s.`.
+        let text = "=[2[2..\n\u{2009}sX\0_s.";
+        let s = Sentences::split(text);
+        assert!(!s.spans().is_empty());
+        assert!(abbreviation_before("a\u{2009}e.g.", 7));
     }
 
     #[test]
