@@ -37,6 +37,19 @@ const ACTOR_CONTEXT: &str = r"(?i)\b(?:groups?|actors?|APT|threat|attributed|att
 /// Words that make a weak malware or tool name count in their sentence.
 const SOFTWARE_CONTEXT: &str = r"(?i)\b(?:malware|ransomware|backdoors?|trojans?|implants?|loaders?|RATs?|tools?|toolkits?|frameworks?|payloads?|variants?|famil(?:y|ies)|botnets?|stealers?|infostealers?|wipers?|droppers?|beacons?|C2|command[- ]and[- ]control|worms?|rootkits?|downloaders?|samples?|keyloggers?|spyware|post-exploitation)\b";
 
+/// Words that say what was targeted, for sectors named by a bare word in a
+/// list ("targeted government, financial services and healthcare
+/// organisations").
+const TARGET_CONTEXT: &str = r"(?i)\b(?:target\w*|victims?|against|attack\w*|compromis\w*|sectors?|industr(?:y|ies)|verticals?|intrusions?|breach\w*|hit|hitting|impacted|affected)\b";
+/// Words before a bare sector word that make it no list item ("the UK
+/// government", "its technology").
+const NOT_LIST_BEFORE: &[&str] = &[
+    "the", "a", "an", "its", "their", "his", "her", "our", "your", "whose", "this", "that",
+];
+/// Nouns a bare sector word may qualify and still be a target
+/// ("technology companies" when not a phrase of its own).
+const LIST_NOUNS: &str = r"(?i)^\s+(?:organi[sz]ations?|sectors?|networks?|entities|targets?|companies|firms|victims?|industr(?:y|ies)|institutions?|agencies|bodies|customers|clients|providers)\b";
+
 /// What [`Recogniser::recognise`] found in a text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Recognised {
@@ -76,6 +89,12 @@ pub struct Recogniser {
     org_acronyms: HashMap<String, usize>,
     actor_context: Regex,
     software_context: Regex,
+    target_context: Regex,
+    list_nouns: Regex,
+    /// ATT&CK group and software ids written out (`G0032`, `S0584`).
+    attack_ids: Regex,
+    /// Words after a country adjective that make it a language.
+    language_after: Regex,
     techniques: prose::Techniques,
 }
 
@@ -144,6 +163,13 @@ impl Recogniser {
             org_acronyms,
             actor_context: Regex::new(ACTOR_CONTEXT).expect("context pattern compiles"),
             software_context: Regex::new(SOFTWARE_CONTEXT).expect("context pattern compiles"),
+            target_context: Regex::new(TARGET_CONTEXT).expect("context pattern compiles"),
+            list_nouns: Regex::new(LIST_NOUNS).expect("context pattern compiles"),
+            attack_ids: Regex::new(r"\b[GS]\d{4}\b").expect("id pattern compiles"),
+            language_after: Regex::new(
+                r"^(?:[- ]speak(?:ing|ers?)|[- ]language\b|\s+(?:umlaut|alphabet|keyboard|characters|translation|text|words?)\b)",
+            )
+            .expect("language pattern compiles"),
             techniques: prose::Techniques::new(),
         }
     }
@@ -164,6 +190,7 @@ impl Recogniser {
             .filter(|c| !redefined.contains(&text[c.start..c.end]))
             .chain(extra)
             .collect();
+        let candidates = self.prefer(text, &sentences, candidates);
         let eligible = self.eligible(text, &sentences, candidates);
         let chosen = select(eligible, &self.table);
         Recognised {
@@ -185,12 +212,20 @@ impl Recogniser {
                 continue;
             }
             let found = &text[start..end];
+            // "Mimikatz-like tooling" is not Mimikatz.
+            if text[end..].starts_with("-like") {
+                continue;
+            }
             for &ni in &self.pattern_names[m.pattern().as_usize()] {
                 let name = &self.table.names[ni];
                 if !case_ok(name.case, &name.text, found) {
                     continue;
                 }
                 if is_shouted(&name.text) && self.in_shouted_line(text, start, end) {
+                    continue;
+                }
+                // "the German umlaut", "Russian-speaking": a language.
+                if name.layer == Layer::Countries && self.language_after.is_match(&text[end..]) {
                     continue;
                 }
                 for (rank, &target) in name.targets.iter().enumerate() {
@@ -247,6 +282,96 @@ impl Recogniser {
         (extra, redefined)
     }
 
+    /// Among the targets one name may designate (`AppleJeus` is a group and
+    /// a malware), prefers the one whose ATT&CK id the text writes out,
+    /// then one whose kind has a context word in the sentence, then the
+    /// table's order.
+    fn prefer(
+        &self,
+        text: &str,
+        sentences: &Sentences,
+        mut candidates: Vec<Candidate>,
+    ) -> Vec<Candidate> {
+        let written: HashSet<&str> = self
+            .attack_ids
+            .find_iter(text)
+            .map(|m| m.as_str())
+            .collect();
+        for c in &mut candidates {
+            let t = &self.table.targets[c.target];
+            let tier = if written.contains(t.id.as_str()) {
+                0
+            } else if t
+                .kind
+                .is_some_and(|k| self.in_context(k, text, sentences, c))
+            {
+                1
+            } else {
+                2
+            };
+            c.rank = tier * 64 + c.rank.min(63);
+        }
+        candidates
+    }
+
+    /// Whether the sentence around a candidate, without the name itself
+    /// (`RAT` is not its own context), has a context word for `kind`.
+    fn in_context(
+        &self,
+        kind: EntityKind,
+        text: &str,
+        sentences: &Sentences,
+        c: &Candidate,
+    ) -> bool {
+        let ctx = match kind {
+            EntityKind::Actor => &self.actor_context,
+            EntityKind::Malware | EntityKind::Tool => &self.software_context,
+            _ => return false,
+        };
+        let (s, e) = sentences.span_at(c.start).unwrap_or((c.start, c.end));
+        let before = &text[s.min(c.start)..c.start];
+        let after = &text[c.end..e.max(c.end)];
+        ctx.is_match(before) || ctx.is_match(after)
+    }
+
+    /// Whether a bare sector word stands as an item in a list of targets:
+    /// next to a comma, `and`, `or` or a noun such as `organisations`, not
+    /// after an article, a possessive or a capitalised word, in a sentence
+    /// that says what was targeted.
+    fn in_target_list(&self, text: &str, sentences: &Sentences, c: &Candidate) -> bool {
+        // The few words before it on its line (bounded: linear time).
+        let mut from = c.start.saturating_sub(80);
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let line_start = text[from..c.start]
+            .rfind('\n')
+            .map_or(from, |i| from + i + 1);
+        let before = &text[line_start..c.start];
+        let prev = before.split_whitespace().next_back().unwrap_or("");
+        let prev_word = prev.trim_matches(|ch: char| !ch.is_alphanumeric());
+        if NOT_LIST_BEFORE.contains(&prev_word.to_lowercase().as_str())
+            || prev.ends_with("'s")
+            || prev.ends_with("\u{2019}s")
+            || (prev.ends_with(|ch: char| ch.is_alphanumeric())
+                && prev_word.chars().next().is_some_and(char::is_uppercase))
+        {
+            return false;
+        }
+        let after = &text[c.end..];
+        let listed_after = after.starts_with(',')
+            || after.starts_with(" and ")
+            || after.starts_with(" or ")
+            || after.starts_with('/')
+            || self.list_nouns.is_match(after);
+        let listed_before = prev.ends_with(',') || matches!(prev_word, "and" | "or");
+        if !(listed_after || listed_before) {
+            return false;
+        }
+        let (s, e) = sentences.span_at(c.start).unwrap_or((c.start, c.end));
+        self.target_context.is_match(&text[s..e])
+    }
+
     /// Drops weak names without context and names that designate nothing.
     fn eligible(
         &self,
@@ -269,16 +394,10 @@ impl Recogniser {
                 if !t.weak || strong.contains(&(kind, t.id.as_str())) {
                     return true;
                 }
-                // The sentence around the name, without the name itself
-                // (`RAT` is not its own context).
-                let (s, e) = sentences.span_at(c.start).unwrap_or((c.start, c.end));
-                let before = &text[s.min(c.start)..c.start];
-                let after = &text[c.end..e.max(c.end)];
-                let ctx = match kind {
-                    EntityKind::Actor => &self.actor_context,
-                    _ => &self.software_context,
-                };
-                ctx.is_match(before) || ctx.is_match(after)
+                if t.listed {
+                    return self.in_target_list(text, sentences, c);
+                }
+                self.in_context(kind, text, sentences, c)
             })
             .collect()
     }
@@ -376,6 +495,40 @@ mod tests {
     fn recogniser_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Recogniser>();
+    }
+
+    #[test]
+    fn ids_written_out_and_context_choose_between_targets() {
+        let r = Recogniser::shared();
+        let got = r.recognise("North Korean Trojan: APPLEJEUS. AppleJeus is S0584.");
+        assert_eq!(got.ids(EntityKind::Malware), vec!["S0584"]);
+        assert!(got.ids(EntityKind::Actor).is_empty());
+        let got = r.recognise("New #AgentTesla wave; Mimikatz-like tooling; the German umlaut.");
+        assert_eq!(got.ids(EntityKind::Malware), vec!["S0331"]);
+        assert!(got.ids(EntityKind::Tool).is_empty());
+        assert!(got.ids(EntityKind::Country).is_empty());
+    }
+
+    #[test]
+    fn bare_sector_words_count_only_in_lists_of_targets() {
+        let r = Recogniser::shared();
+        let got = r.recognise(
+            "The actor targeted government, financial services and technology organisations.",
+        );
+        let sectors = got.ids(EntityKind::Sector);
+        assert!(sectors.contains(&"government") && sectors.contains(&"technology"));
+        assert!(sectors.contains(&"finance"));
+        for text in [
+            "The UK government said the actor targeted banks.",
+            "The government, the agency said, was not targeted.",
+            "Working with US Government partners, the agencies found malware.",
+            "Russia's embassy in Washington did not respond.",
+        ] {
+            let got = r.recognise(text);
+            let sectors = got.ids(EntityKind::Sector);
+            assert!(!sectors.contains(&"government"), "{text}: {sectors:?}");
+            assert!(!sectors.contains(&"diplomatic"), "{text}: {sectors:?}");
+        }
     }
 
     #[test]

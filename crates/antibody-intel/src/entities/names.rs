@@ -72,6 +72,8 @@ pub(crate) struct Target {
     /// Needs a context word in its sentence or a distinctive mention of
     /// the same id elsewhere.
     pub weak: bool,
+    /// A bare sector word: counts only as an item in a list of targets.
+    pub listed: bool,
 }
 
 /// One name as written in a table, with how it is matched.
@@ -191,6 +193,7 @@ impl Builder {
                     id: e.id.clone(),
                     name: e.name.clone(),
                     weak: is_weak,
+                    listed: false,
                 });
                 let case = attack_case(name, is_weak);
                 self.add(name, case, Layer::Names, t, false);
@@ -201,6 +204,11 @@ impl Builder {
                 {
                     self.add(&format!("APT {num}"), Case::Exact, Layer::Names, t, false);
                     self.add(&format!("APT-{num}"), Case::Exact, Layer::Names, t, false);
+                }
+                // `Agent Tesla` is also written `AgentTesla` (hashtags,
+                // family labels).
+                if let Some(joined) = joined(name).filter(|_| !is_weak) {
+                    self.add(&joined, Case::Any, Layer::Names, t, false);
                 }
             }
         }
@@ -216,6 +224,7 @@ impl Builder {
                 id: id.to_string(),
                 name: name.to_string(),
                 weak: false,
+                listed: false,
             });
             for alias in std::iter::once(name)
                 .chain(aliases.split('|'))
@@ -244,6 +253,7 @@ impl Builder {
                 id: code.to_string(),
                 name: name.to_string(),
                 weak: false,
+                listed: false,
             });
             for alias in std::iter::once(name)
                 .chain(aliases.split('|'))
@@ -262,6 +272,7 @@ impl Builder {
             id: String::new(),
             name: String::new(),
             weak: false,
+            listed: false,
         });
         for place in NOT_COUNTRIES {
             self.add(place, Case::Exact, Layer::Countries, none, false);
@@ -271,15 +282,17 @@ impl Builder {
     fn keywords(&mut self) {
         for line in data_lines(KEYWORDS) {
             let f: Vec<&str> = line.split('\t').collect();
-            let kind = match f[0] {
-                "sector" => EntityKind::Sector,
-                _ => EntityKind::Topic,
+            let (kind, listed) = match f[0] {
+                "sector" => (EntityKind::Sector, false),
+                "listed" => (EntityKind::Sector, true),
+                _ => (EntityKind::Topic, false),
             };
             let t = self.target(Target {
                 kind: Some(kind),
                 id: f[1].to_string(),
                 name: f[1].to_string(),
-                weak: false,
+                weak: listed,
+                listed,
             });
             for phrase in f.get(2).copied().unwrap_or("").split('|') {
                 // Acronyms (NGO, ISPs, MSPs) keep their case; phrases do not.
@@ -315,6 +328,17 @@ pub(crate) fn is_acronym(s: &str) -> bool {
         && s.chars().all(|c| {
             c.is_ascii_uppercase() || c.is_ascii_digit() || matches!(c, '/' | '-' | '&' | '.')
         })
+}
+
+/// A name of several capitalised words written as one (`Agent Tesla` →
+/// `AgentTesla`), when long enough not to be an ordinary word.
+fn joined(name: &str) -> Option<String> {
+    let words: Vec<&str> = name.split(' ').collect();
+    let capitalised = words
+        .iter()
+        .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+    let joined: String = words.concat();
+    (words.len() >= 2 && capitalised && joined.chars().count() >= 8).then_some(joined)
 }
 
 /// How an ATT&CK name is compared: weak names and names in capitals as
@@ -465,5 +489,11 @@ mod tests {
         assert!(!case_ok(Case::ExactOrLowerFirst, "The Dukes", "the dukes"));
         assert!(!case_ok(Case::Exact, "Empire", "empire"));
         assert!(is_acronym("JPCERT/CC") && is_acronym("U.S.") && !is_acronym("PwC"));
+        assert_eq!(joined("Agent Tesla").as_deref(), Some("AgentTesla"));
+        assert_eq!(joined("Black Basta").as_deref(), Some("BlackBasta"));
+        assert_eq!(joined("Net Crawler"), Some("NetCrawler".to_string()));
+        assert_eq!(joined("Ke3chang"), None);
+        assert_eq!(joined("Sea Turtle").as_deref(), Some("SeaTurtle"));
+        assert_eq!(joined("Red Eyes"), None);
     }
 }

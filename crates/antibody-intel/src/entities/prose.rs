@@ -37,27 +37,45 @@ const RULES: &[RuleSpec] = &[
         patterns: &[
             r"\b(?:spear[- ]?)?phish\w*~6~(?:attachments?|attached)\b",
             r"\bmalicious (?:e-?mail )?attachments?\b",
+            r"\b(?:phish\w*|malspam)\b~3~(?:carrying|containing|with)\s+(?:[\w-]+\s+){0,3}?(?:files|documents|archives|zip files|iso images|attachments?)\b",
         ],
         also: None,
         not: None,
     },
     RuleSpec {
         id: "T1566.002",
-        patterns: &[r"\b(?:spear[- ]?)?phish\w*~6~(?:links?|hyperlinks?|URLs?)\b"],
+        patterns: &[
+            r"\b(?:spear[- ]?)?phish\w*~6~(?:links?|hyperlinks?|URLs?)\b",
+            r"\b(?:lures?|e-?mails?|sms)\b~5~(?:links?|hyperlinks?|URLs?)\b",
+        ],
         also: None,
         not: None,
     },
     RuleSpec {
         id: "T1566",
-        patterns: &[r"\b(?:spear[- ]?)?phish(?:ing|ed|es)?\b"],
+        patterns: &[
+            r"\b(?:spear[- ]?)?phish(?:ing|ed|es)?\b",
+            r"\bmalspam\b",
+            r"\bsocial[- ]engineering\b",
+            r"\bbusiness e-?mail compromise\b",
+            // `fake "tax refund" e-mails`, `spoofed e-mails`.
+            r#"\b(?:fake|spoofed|fraudulent|bogus|lure)\s+(?:["“][^"”]{1,40}["”]\s+)?e-?mails?\b"#,
+            r"\be-?mails?\s+(?:claiming|purporting|pretending|impersonating|posing)\b",
+        ],
         also: None,
         not: None,
     },
     RuleSpec {
         id: "T1190",
         patterns: &[
-            r"\bexploit(?:s|ed|ing|ation)?\b~8~(?:vpns?|virtual private networks?|internet[- ]facing|public[- ]facing|externally[- ]facing|internet[- ]exposed|edge devices?|perimeter devices?|network appliances?|appliances?|web servers?|exchange servers?|citrix|pulse (?:connect )?secure|fortigate|fortios|zimbra|web applications?)\b",
+            r"\bexploit(?:s|ed|ing|ation)?\b~8~(?:vpns?|virtual private networks?|internet[- ]facing|public[- ]facing|externally[- ]facing|internet[- ]exposed|edge devices?|perimeter devices?|network appliances?|appliances?|web servers?|exchange servers?|citrix|pulse (?:connect )?secure|fortigate|fortios|zimbra|ivanti|confluence|moveit|netscaler|web applications?)\b",
             r"\b(?:vpn|internet[- ]facing|public[- ]facing)\b~6~(?:vulnerabilit(?:y|ies)|flaws?)\b~4~exploit\w*",
+            // "harvested by exploiting CVE-2018-13379": an advisory's CVE
+            // is, as a rule, in the exposed product it describes.
+            r"\bexploit(?:s|ed|ing|ation)?\b~6~CVE-\d{4}-\d{4,}\b",
+            // "Citrix NetScaler ADC and Gateway (Citrix Bleed). Status:
+            // exploited in the wild."
+            r"\b(?:vpns?|gateways?|citrix|netscaler|pulse (?:connect )?secure|fortigate|fortios|ivanti|confluence|moveit|internet[- ]facing|public[- ]facing)\b~4~exploit(?:s|ed|ing|ation)?\b",
         ],
         also: None,
         not: None,
@@ -67,7 +85,11 @@ const RULES: &[RuleSpec] = &[
         patterns: &[
             r"\b(?:stolen|valid|compromised|legitimate|harvested|leaked)\s+(?:[\w-]+\s+){0,2}?(?:credentials|accounts?|logins?)\b",
         ],
-        also: None,
+        // Credentials used, not merely taken ("exfiltrated harvested
+        // credentials").
+        also: Some(
+            r"\b(?:us(?:e|es|ed|ing)|abus\w*|log\w*\s+in|logins?|sign\w*\s+in|access\w*|authenticat\w*|with|via|through|replay\w*|remain valid)\b",
+        ),
         not: None,
     },
     RuleSpec {
@@ -99,7 +121,8 @@ const RULES: &[RuleSpec] = &[
     },
     RuleSpec {
         id: "T1059.001",
-        patterns: &[r"\bpowershell\b"],
+        // Not `\powershell` (a process name in a detection rule).
+        patterns: &[r"(?:^|[^\\/])\bpowershell\b"],
         also: None,
         not: Some(r"\bpowershell empire\b"),
     },
@@ -147,31 +170,77 @@ const RULES: &[RuleSpec] = &[
             r"\b(?:~C2~|beacons?|beaconing|communicat\w*)\b~6~(?:over|via|using|through)\s+(?:the\s+)?https?\b",
             r"\bhttps?\b~3~(?:for|as)\s+~C2~\b",
             r"\bhttps?[- ]based\s+~C2~",
+            r"\b(?:switch\w*|fall\w* back|falls back|revert\w*)\s+to\s+https?\b",
+            r"\bhttps?\s+(?:post|get|requests?|transport|traffic|channel)\b",
+            r"\bhttps?\s+over\s+(?:tls|ssl)\b",
         ],
-        also: Some(r"\b(?:c2|c&c|command[- ]and[- ]control|server|servers|beacon\w*)\b"),
+        also: Some(
+            r"\b(?:c2|c&c|command[- ]and[- ]control|servers?|beacon\w*|implants?|backdoors?|malware|traffic|relays?)\b",
+        ),
+        not: None,
+    },
+    RuleSpec {
+        // A C2 or beacon address written as an http(s) URL, defanged or
+        // not: "C2 URI hxxps://...", "beacon config points to https://...".
+        id: "T1071.001",
+        patterns: &[
+            r"\b(?:~C2~|beacon)\s+(?:urls?|uris?|endpoints?|paths?)\b~2~h(?:tt|xx)ps?\b",
+            r"\b(?:~C2~|beacon)\b~3~(?:points?|posts?|connects?|sends?|reports?)\s+to\s+h(?:tt|xx)ps?\b",
+        ],
+        also: None,
         not: None,
     },
     RuleSpec {
         id: "T1573",
-        patterns: &[r"\b(?:encrypt\w*|aes(?:-\d+)?|rsa(?:-\d+)?|rc4|chacha20)\b"],
-        also: Some(r"\b(?:c2|c&c|command[- ]and[- ]control|communications?|beacon\w*)\b"),
+        // Not `encryptor` (ransomware's, not the channel's), and not TLS
+        // alone: ATT&CK counts the protection a protocol gives itself
+        // (HTTPS) under the protocol.
+        patterns: &[r"\b(?:encrypt(?:s|ed|ing|ion)?|aes(?:-\d+)?|rsa(?:-\d+)?|rc4|chacha20)\b"],
+        also: Some(
+            r"\b(?:c2|c&c|command[- ]and[- ]control|communications?|beacon\w*|traffic|team servers?)\b",
+        ),
+        not: Some(r"\bransom\w*"),
+    },
+    RuleSpec {
+        // "The response is decrypted with a hard-coded XOR key".
+        id: "T1573",
+        patterns: &[r"\b(?:responses?|commands?|tasking|~C2~)\b~4~decrypt\w*"],
+        also: None,
         not: Some(r"\bransom\w*"),
     },
     RuleSpec {
         id: "T1132.001",
-        patterns: &[r"\bbase[- ]?64\b"],
-        also: Some(r"\bencod\w*"),
+        patterns: &[r"\bbase[- ]?64\b~4~(?:encod\w*|send\w*|sent)|\bencod\w*~4~base[- ]?64\b"],
+        // Data encoding for C2, not an encoded command line (T1027).
+        also: Some(
+            r"\b(?:c2|c&c|command[- ]and[- ]control|communicat\w*|traffic|servers?|beacon\w*|exfiltrat\w*)\b",
+        ),
         not: None,
     },
     RuleSpec {
         id: "T1105",
         patterns: &[
             r"\bingress tool transfer\b",
-            r"\bdownload\w*~5~(?:additional|further|more|other|secondary|second[- ]stage|next[- ]stage|new)\s+(?:\w+\s+)?(?:tools?|payloads?|malware|files|stages?|implants?|modules?|components?|binaries)\b",
-            r"\b(?:tools?|payloads?)\s+(?:were|was|are|is)\s+(?:then\s+|subsequently\s+|later\s+)?(?:downloaded|transferred)\b",
+            r"\b(?:download|fetch|retriev|transferr?|stag)\w*~5~(?:additional|further|more|other|secondary|second[- ]stage|next[- ]stage|new)\s+(?:\w+\s+)?(?:tools?|payloads?|malware|files|stages?|implants?|modules?|components?|binaries)\b",
+            r"\b(?:tools?|payloads?|modules?|implants?)\s+(?:were|was|are|is)\s+(?:then\s+|subsequently\s+|later\s+)?(?:downloaded|transferred)\b",
+            r"\b(?:used|uses|using)\s+(?:[\w-]+\s+){0,3}?to\s+(?:download|fetch|retrieve|pull|transfer)\b",
+            r"\b(?:commands?|scripts?|one-liners?)\s+(?:that|to)\s+(?:download|fetch|retriev|pull)\w*",
+            // A capability: "can upload and download files".
+            r"\b(?:upload|download)\s+(?:and|or|/)\s*(?:upload|download)\s+files\b",
         ],
         also: None,
         not: None,
+    },
+    RuleSpec {
+        // "the loaders download the Emotet DLL from compromised websites",
+        // "pulls the payload from": not what analysts did ("confirmed by
+        // pulling the beacon configuration from the server").
+        id: "T1105",
+        patterns: &[
+            r"\b(?:download(?:s|ed|ing)?|fetch(?:es|ed|ing)?|retriev(?:es|ed|ing)|pull(?:s|ed|ing)?|staged)\b~5~from\b",
+        ],
+        also: None,
+        not: Some(r"\b(?:we|our|us|researchers?|analysts?|investigators?|confirmed|verified)\b"),
     },
     RuleSpec {
         id: "T1195.002",
@@ -179,6 +248,9 @@ const RULES: &[RuleSpec] = &[
             r"\bsupply[- ]chain (?:compromise|attack|intrusion|operation)s?\b",
             r"\btrojani[sz]ed (?:[\w-]+\s+){0,2}?updates?\b",
             r"\bcompromised (?:the\s+)?(?:software )?(?:build|update) (?:process|system|mechanism|server)\b",
+            // Malicious packages published to a public package index.
+            r"\btyposquat\w*\s+(?:[\w-]+\s+)?packages?\b",
+            r"\bmalicious\s+(?:pypi|npm|rubygems|nuget|python|javascript)?\s*packages?\b",
         ],
         also: None,
         not: None,
@@ -187,6 +259,7 @@ const RULES: &[RuleSpec] = &[
         id: "T1041",
         patterns: &[
             r"\bexfiltrat\w*~6~(?:over|via|through|using|across)\s+(?:(?:the|its|an?|existing|same|established)\s+){0,3}~C2~",
+            r"\bexfiltrat\w*~3~(?:over|via|through)\s+(?:the\s+)?(?:same|existing|established)\s+(?:~C2~\s+)?channel\b",
         ],
         also: None,
         not: None,
@@ -325,6 +398,7 @@ impl Techniques {
             if self.advice.is_match(sentence) {
                 continue;
             }
+            let mut here: Vec<(usize, Technique)> = Vec::new();
             for rule in &self.rules {
                 let Some(m) = rule.pattern.find(sentence) else {
                     continue;
@@ -335,7 +409,7 @@ impl Techniques {
                 if rule.not.as_ref().is_some_and(|r| r.is_match(sentence)) {
                     continue;
                 }
-                found.push((
+                here.push((
                     s + m.start(),
                     Technique {
                         id: rule.id.to_string(),
@@ -346,6 +420,13 @@ impl Techniques {
                     },
                 ));
             }
+            // "phishing e-mails with malicious attachments" states the
+            // sub-technique; the parent its words also match adds nothing.
+            let subs: Vec<String> = here
+                .iter()
+                .filter_map(|(_, t)| t.id.split_once('.').map(|(p, _)| p.to_string()))
+                .collect();
+            found.extend(here.into_iter().filter(|(_, t)| !subs.contains(&t.id)));
         }
         found.sort_by_key(|(at, t)| (*at, t.from_prose));
         let mut out: Vec<Technique> = Vec::new();
@@ -371,6 +452,51 @@ mod tests {
             assert!(attack::table().technique(r.id).is_some(), "{}", r.id);
             assert_ne!(r.name, r.id);
         }
+    }
+
+    fn ids(text: &str) -> Vec<String> {
+        let t = Techniques::new();
+        t.find(text, &Sentences::split(text))
+            .into_iter()
+            .map(|t| t.id)
+            .collect()
+    }
+
+    #[test]
+    fn prose_rules_and_their_guards() {
+        // A sub-technique stated in a sentence subsumes its parent there.
+        assert_eq!(
+            ids("The intrusion began with a phishing e-mail carrying a malicious attachment."),
+            vec!["T1566.001"]
+        );
+        assert_eq!(
+            ids("It sends the data to the C2 server with an HTTP POST."),
+            vec!["T1071.001"]
+        );
+        assert_eq!(
+            ids("The loader fetched further tools from compromised sites."),
+            vec!["T1105"]
+        );
+        assert!(
+            ids("All were confirmed by pulling the beacon configuration from the server.")
+                .is_empty()
+        );
+        assert!(ids("Cobalt Strike team server: 192.0.2.1 (TLS on 443)").is_empty());
+        assert!(
+            ids("Look for PowerShell run with an encoded command (Base64 for a sleep).")
+                .iter()
+                .all(|t| t != "T1132.001")
+        );
+        assert!(ids("Exfiltrated harvested credentials to a remote host.").is_empty());
+        assert_eq!(
+            ids("The actor exploited CVE-2022-26134, an unauthenticated injection."),
+            vec!["T1190"]
+        );
+        assert!(ids("ParentImage|endswith: '\\powershell'").is_empty());
+        assert_eq!(
+            ids("Data was exfiltrated over the same channel."),
+            vec!["T1041"]
+        );
     }
 
     #[test]

@@ -38,10 +38,13 @@ impl Sentences {
                     // A blank line, or a new line starting a list item.
                     let rest = &text[i + 1..];
                     let trimmed = rest.trim_start_matches([' ', '\t']);
+                    let next_line = rest.split('\n').next().unwrap_or("");
                     rest.starts_with('\n')
                         || rest.starts_with("\r\n")
                         || trimmed.starts_with(['-', '*', '•', '#'])
                         || line_is_heading(&text[start..i])
+                        || line_is_record(last_line(&text[start..i]))
+                        || line_is_record(next_line)
                 }
                 _ => false,
             };
@@ -76,15 +79,39 @@ fn push_span(text: &str, spans: &mut Vec<(usize, usize)>, start: usize, end: usi
 /// Whether the word ending just before the `.` at `dot` is an
 /// abbreviation or an initial (`U.K.`, `e.g.`, `J.`).
 fn abbreviation_before(text: &str, dot: usize) -> bool {
-    let before = &text[..dot];
-    let word_start = before
-        .rfind(|c: char| c.is_whitespace() || c == '(')
-        .map_or(0, |p| p + 1);
+    // A word longer than this is no abbreviation; the bound keeps the
+    // split linear on text without spaces.
+    let mut from = dot.saturating_sub(16);
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = &text[from..dot];
+    // White space may be wider than one byte (U+2009 THIN SPACE).
+    let word_start = match before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| c.is_whitespace() || c == '(')
+    {
+        Some((p, c)) => p + c.len_utf8(),
+        None if from > 0 => return false,
+        None => 0,
+    };
     let word = before[word_start..].to_ascii_lowercase();
     if word.chars().count() == 1 && word.chars().all(char::is_alphabetic) {
         return true;
     }
     ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// The last line of a text.
+fn last_line(text: &str) -> &str {
+    text.rsplit('\n').next().unwrap_or(text)
+}
+
+/// A row of a table or a CSV record: each line is a statement of its own
+/// (`a | b | c`, `2023-03-08,url,hxxp://...,E4,loader download`).
+fn line_is_record(line: &str) -> bool {
+    line.matches('|').count() >= 2 || (line.matches(',').count() >= 3 && !line.contains(", "))
 }
 
 /// A short line without final punctuation (a title or heading).
@@ -183,6 +210,33 @@ mod tests {
         let at = text.find("WellMess").unwrap();
         let (a, b) = s.span_at(at).unwrap();
         assert_eq!(text[a..b].trim(), "APT29 used WellMess!");
+    }
+
+    #[test]
+    fn wide_white_space_before_a_full_stop() {
+        // Found by fuzzing: a thin space (three bytes) before `sX\0_s.`.
+        let text = "=[2[2..\n\u{2009}sX\0_s.";
+        let s = Sentences::split(text);
+        assert!(!s.spans().is_empty());
+        assert!(abbreviation_before("a\u{2009}e.g.", 7));
+    }
+
+    #[test]
+    fn table_rows_and_csv_records_are_sentences_of_their_own() {
+        let text = "Columns: a | b | c\nx | C2 | one\ny | TLS | two\n2023,url,hxxp://a,E4,loader\n2023,ip,1.2.3.4,E5,C2\nwrapped prose, with a comma,\ngoes on here.";
+        let s = Sentences::split(text);
+        let got: Vec<&str> = s.spans().iter().map(|&(a, b)| text[a..b].trim()).collect();
+        assert_eq!(
+            got,
+            vec![
+                "Columns: a | b | c",
+                "x | C2 | one",
+                "y | TLS | two",
+                "2023,url,hxxp://a,E4,loader",
+                "2023,ip,1.2.3.4,E5,C2",
+                "wrapped prose, with a comma,\ngoes on here."
+            ]
+        );
     }
 
     #[test]
