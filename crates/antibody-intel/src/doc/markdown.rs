@@ -89,7 +89,10 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> DocText {
                 }
             }
             Event::Code(s) => {
-                if in_first_heading && let Some(t) = title.as_mut() {
+                if in_first_heading
+                    && let Some(t) = title.as_mut()
+                    && t.len() + s.len() <= MAX_TITLE
+                {
                     t.push_str(&s);
                 }
                 out.text(" ");
