@@ -24,4 +24,6 @@ pub mod extract;
 pub mod formats;
 pub mod model;
 
-pub use model::{Entity, EntityKind, Flag, Intel, Ioc, IocKind, Item, Problem, SourceDoc, Technique};
+pub use model::{
+    Entity, EntityKind, Flag, Intel, Ioc, IocKind, Item, Problem, SourceDoc, Technique,
+};

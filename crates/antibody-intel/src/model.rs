@@ -148,7 +148,10 @@ impl IocKind {
 
     /// Whether values of this kind are whole rule texts (many lines).
     pub fn is_rule(self) -> bool {
-        matches!(self, IocKind::YaraRule | IocKind::SigmaRule | IocKind::SnortRule)
+        matches!(
+            self,
+            IocKind::YaraRule | IocKind::SigmaRule | IocKind::SnortRule
+        )
     }
 }
 
