@@ -154,6 +154,12 @@ const UNIX_ROOTS: &[&str] = &[
     "/System/",
     "/Applications/",
     "/private/",
+    "/data/",
+    "/system/",
+    "/sdcard/",
+    "/media/",
+    "/sys/",
+    "/storage/",
 ];
 
 /// Whether `tok` starts like a path: `C:\`, `%VAR%\`, `\\server\`, or a

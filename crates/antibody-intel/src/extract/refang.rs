@@ -105,6 +105,24 @@ fn invisible(s: &[u8]) -> usize {
     }
 }
 
+/// Whether the backslash at `i` is one of several in a word (a Windows
+/// path or registry key, where `\.` is a real dot-name).
+fn in_path(b: &[u8], i: usize) -> bool {
+    let lo = i.saturating_sub(128);
+    let word_start = b[lo..i]
+        .iter()
+        .rposition(|c| c.is_ascii_whitespace())
+        .map_or(lo, |p| lo + p + 1);
+    if b[word_start..i].contains(&b'\\') {
+        return true;
+    }
+    let hi = (i + 128).min(b.len());
+    b[i + 1..hi]
+        .iter()
+        .take_while(|c| !c.is_ascii_whitespace())
+        .any(|c| *c == b'\\')
+}
+
 fn starts_with_ci(hay: &[u8], needle: &str) -> bool {
     hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle.as_bytes())
 }
@@ -143,6 +161,7 @@ pub(crate) fn refang(src: &str) -> Refanged {
                     && i > 0
                     && b[i - 1].is_ascii_alphanumeric()
                     && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric())
+                    && !in_path(b, i)
                 {
                     repl = Some((".", 2));
                 }
@@ -153,8 +172,7 @@ pub(crate) fn refang(src: &str) -> Refanged {
                     && b[i - 1] == b' '
                     && is_label(b[i - 2])
                     && rest.get(1) == Some(&b' ')
-                    && rest.get(2).is_some_and(|c| c.is_ascii_alphabetic())
-                    && rest.get(3).is_some_and(|c| c.is_ascii_alphabetic())
+                    && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric())
                 {
                     // Swallow the space already seen: it is still uncopied
                     // unless a rewrite just happened right before it.
@@ -343,6 +361,7 @@ mod tests {
     fn ip_stays_ip() {
         assert_eq!(r("1.2.3[.]4"), "1.2.3.4");
         assert_eq!(r("1[.]2[.]3[.]4"), "1.2.3.4");
+        assert_eq!(r("194 . 87 . 31 . 212"), "194.87.31.212");
     }
 
     #[test]
@@ -361,6 +380,10 @@ mod tests {
     #[test]
     fn pipes_and_plain_prose_untouched() {
         assert_eq!(r("\\\\.\\pipe\\x"), "\\\\.\\pipe\\x");
+        assert_eq!(
+            r("HKCR\\.lockbit\\DefaultIcon"),
+            "HKCR\\.lockbit\\DefaultIcon"
+        );
         assert_eq!(
             r("It ended. Then (a) and [b]."),
             "It ended. Then (a) and [b]."

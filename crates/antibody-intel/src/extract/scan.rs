@@ -15,14 +15,13 @@ use std::net::IpAddr;
 /// skipped whole.
 pub(crate) const MAX_TOKEN: usize = 2048;
 
-/// Words before a dotted quad that make it a version or section number.
+/// Words shortly before a dotted quad that make it a version or section
+/// number.
 const VERSION_WORDS: &[&str] = &[
     "version",
     "versions",
     "ver",
-    "ver.",
     "v",
-    "v.",
     "build",
     "builds",
     "release",
@@ -30,33 +29,18 @@ const VERSION_WORDS: &[&str] = &[
     "section",
     "sections",
     "§",
-    "§§",
     "figure",
     "fig",
-    "fig.",
     "table",
     "chapter",
     "paragraph",
     "clause",
     "appendix",
     "annex",
-    "step",
     "firmware",
     "patch",
-    "update",
-    "rev",
     "revision",
-    "item",
-    "part",
-    "note",
-    "version:",
-    "build:",
-];
-
-/// Words allowed between a version word and the number (`versions 1.2.3.4
-/// and 1.2.3.5`, `build no. 1.2.3.4`).
-const JOINERS: &[&str] = &[
-    "and", "or", "to", "through", "-", "–", "no.", "number", "from", "prior", "before", "after",
+    "versioning",
 ];
 
 /// First labels of anti-virus signature names (`Trojan.Win32.Agent.abc`).
@@ -316,10 +300,12 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
             return;
         }
     }
-    if digit && matches!(b[0], b'T' | b'G' | b'S' | b'M' | b'C') && e - s <= 9 {
-        if let Some(v) = hashes::attack_id(w) {
-            push(out, r, IocKind::Attack, v.to_string(), s, e, 0.9, None);
-        }
+    if digit
+        && matches!(b[0], b'T' | b'G' | b'S' | b'M' | b'C')
+        && e - s <= 9
+        && let Some(v) = hashes::attack_id(w)
+    {
+        push(out, r, IocKind::Attack, v.to_string(), s, e, 0.9, None);
         return;
     }
     if digit && e - s >= 32 {
@@ -465,30 +451,21 @@ fn ipv6_token(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
     }
 }
 
-/// Whether the words before `s` make a dotted quad a version or section.
+/// Whether the words before `s` (same line and sentence) make a dotted
+/// quad a version or section number: a version word among the few words
+/// before it (`builds in question are 15.1.225.42`, `version field (for
+/// example 5.0.3.1)`).
 fn version_context(t: &str, s: usize) -> bool {
-    let bef = before(t, s, 80);
+    let bef = before(t, s, 100);
     let bef = bef.rsplit('\n').next().unwrap_or(bef);
-    for (n, word) in bef.split_whitespace().rev().take(5).enumerate() {
+    let bef = bef.rsplit(". ").next().unwrap_or(bef);
+    bef.split_whitespace().rev().take(7).any(|word| {
         let w = word
-            .trim_matches(|c: char| c == '(' || c == ',')
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '§')
             .to_lowercase();
-        if VERSION_WORDS.contains(&w.as_str())
-            || (w.starts_with('v') && w[1..].bytes().all(|c| c.is_ascii_digit()) && w.len() > 1)
-        {
-            return true;
-        }
-        let numeric = w
-            .bytes()
-            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'x');
-        if n > 0 && !numeric && !JOINERS.contains(&w.as_str()) {
-            return false;
-        }
-        if n == 0 && !(numeric || JOINERS.contains(&w.as_str())) {
-            return false;
-        }
-    }
-    false
+        VERSION_WORDS.contains(&w.as_str())
+            || (w.len() > 1 && w.starts_with('v') && w[1..].bytes().all(|c| c.is_ascii_digit()))
+    })
 }
 
 fn url_token(r: &Refanged, s: usize, e: usize, sep: usize, out: &mut Vec<Cand>) {
@@ -569,6 +546,9 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
             .bytes()
             .all(|c| c.is_ascii_digit());
     let defanged = r.defanged(s, e);
+    if host.is_empty() {
+        return;
+    }
     if host.as_bytes()[0].is_ascii_digit()
         && let Some(ip) = net::parse_ipv4(host)
     {
@@ -702,6 +682,8 @@ mod tests {
     fn versions() {
         let t = "in version 10.2.0.1 and";
         assert!(version_context(t, t.find("10.").unwrap()));
+        let t = "the builds in question are 15.1.225.42 and 15.2.221.12";
+        assert!(version_context(t, t.rfind("15.2").unwrap()));
         let t = "versions 1.2.3.4 and 1.2.3.5";
         assert!(version_context(t, t.rfind("1.2.3.5").unwrap()));
         let t = "beacons to 1.2.3.4 and";
