@@ -139,7 +139,7 @@ impl Cand {
 
 /// Deduplication state across windows.
 struct Session<'a> {
-    seen: HashMap<(IocKind, String), usize>,
+    seen: HashMap<(IocKind, String), usize, FxBuild>,
     bytes: usize,
     warned: bool,
     /// Collecting for [`Extractor::extract`]: later occurrences may raise
@@ -149,13 +149,21 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn offer(&mut self, ioc: Ioc) {
-        let key = (ioc.kind, ioc.value.clone());
+    /// Offers an indicator; `make` builds it (sentence, raw...) only when
+    /// its (kind, value) is new, so repeats cost one hash lookup.
+    fn offer(
+        &mut self,
+        kind: IocKind,
+        value: String,
+        confidence: f32,
+        make: impl FnOnce(String) -> Ioc,
+    ) {
+        let key = (kind, value);
         if let Some(&i) = self.seen.get(&key) {
             if let Some(c) = self.collected.as_mut()
-                && c[i].confidence < ioc.confidence
+                && c[i].confidence < confidence
             {
-                c[i].confidence = ioc.confidence;
+                c[i].confidence = confidence;
             }
             return;
         }
@@ -171,6 +179,7 @@ impl Session<'_> {
         }
         self.bytes += key.1.len();
         let idx = self.collected.as_ref().map_or(self.seen.len(), Vec::len);
+        let ioc = make(key.1.clone());
         self.seen.insert(key, idx);
         match (&mut self.collected, &mut self.sink) {
             (Some(c), _) => c.push(ioc),
@@ -179,6 +188,35 @@ impl Session<'_> {
         }
     }
 }
+
+/// FxHash (the multiply-rotate hash of rustc): the dedup table is hit once
+/// per indicator occurrence, and its keys are short.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 fn floor_char(s: &str, mut i: usize) -> usize {
     i = i.min(s.len());
@@ -201,7 +239,7 @@ impl Extractor {
     /// [`crate::Flag`].
     pub fn extract(&self, text: &str) -> Vec<Ioc> {
         let mut session = Session {
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             bytes: 0,
             warned: false,
             collected: Some(Vec::new()),
@@ -220,7 +258,7 @@ impl Extractor {
         sink: &mut dyn FnMut(Ioc),
     ) -> Result<u64, ExtractError> {
         let mut session = Session {
-            seen: HashMap::new(),
+            seen: HashMap::default(),
             bytes: 0,
             warned: false,
             collected: None,
@@ -350,23 +388,27 @@ impl Extractor {
             cands.push(c);
         }
         cands.sort_by_key(|c| c.start);
+        let max = self.opts.max_sentence;
         for c in cands {
             let (s, e) = (floor_char(region, c.start), floor_char(region, c.end));
-            let raw_end = floor_char(region, e.min(s + MAX_RAW));
-            let sentence = if c.kind.is_rule() {
-                rule_sentence(region, s, self.opts.max_sentence)
-            } else {
-                sentence::sentence(region, s, e.max(s), self.opts.max_sentence)
-            };
-            session.offer(Ioc {
-                kind: c.kind,
-                value: c.value,
-                raw: region[s..raw_end].to_string(),
-                offset: base + s as u64,
-                defanged: c.defanged,
-                confidence: c.confidence,
-                flag: c.flag,
-                sentence,
+            let (kind, defanged, confidence, flag) = (c.kind, c.defanged, c.confidence, c.flag);
+            session.offer(kind, c.value, confidence, |value| {
+                let raw_end = floor_char(region, e.min(s + MAX_RAW));
+                let sentence = if kind.is_rule() {
+                    rule_sentence(region, s, max)
+                } else {
+                    sentence::sentence(region, s, e.max(s), max)
+                };
+                Ioc {
+                    kind,
+                    value,
+                    raw: region[s..raw_end].to_string(),
+                    offset: base + s as u64,
+                    defanged,
+                    confidence,
+                    flag,
+                    sentence,
+                }
             });
         }
         cut

@@ -51,12 +51,16 @@ impl Refanged {
 }
 
 /// Bytes at which a defang may start; everything else is copied as is.
-fn is_trigger(b: u8) -> bool {
-    matches!(
-        b,
-        b'[' | b'(' | b'{' | b'\\' | b':' | b'.' | 0xC2 | 0xE2 | 0xEF
-    )
-}
+const TRIGGER: [bool; 256] = {
+    let mut t = [false; 256];
+    let s = [b'[', b'(', b'{', b'\\', b':', b'.', 0xC2, 0xE2, 0xEF];
+    let mut i = 0;
+    while i < s.len() {
+        t[s[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Bracketed forms and what they stand for. Matched case-insensitively.
 const BRACKETED: &[(&str, &str)] = &[
@@ -142,7 +146,7 @@ pub(crate) fn refang(src: &str) -> Refanged {
     let mut i = 0;
     let mut copied = 0; // b[copied..i] is still to copy
     while i < b.len() {
-        if !is_trigger(b[i]) {
+        if !TRIGGER[b[i] as usize] {
             i += 1;
             continue;
         }
@@ -150,7 +154,13 @@ pub(crate) fn refang(src: &str) -> Refanged {
         // What to write instead of `consume` bytes at `i` (None: no defang).
         let mut repl: Option<(&str, usize)> = None;
         match b[i] {
-            b'[' | b'(' | b'{' => {
+            b'[' | b'(' | b'{'
+                if rest.len() > 2
+                    && matches!(
+                        rest[1] | 0x20,
+                        b'.' | b':' | b'/' | b'@' | b'd' | b'a' | b'`'
+                    ) =>
+            {
                 if let Some((from, to)) = BRACKETED.iter().find(|(f, _)| starts_with_ci(rest, f)) {
                     repl = Some((to, from.len()));
                 }

@@ -89,24 +89,46 @@ const AV_PREFIXES: &[&str] = &[
     "elf",
 ];
 
+/// ASCII bytes that end a token.
+const DELIM: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[0x7f] = true;
+    let mut j = 0;
+    let d = b" \"<>`|^,;";
+    while j < d.len() {
+        t[d[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
+/// ASCII bytes without which a token cannot be an indicator.
+const MARK: [bool; 128] = {
+    let mut t = [false; 128];
+    let mut i = b'0';
+    while i <= b'9' {
+        t[i as usize] = true;
+        i += 1;
+    }
+    let m = b".:/\\@_-";
+    let mut j = 0;
+    while j < m.len() {
+        t[m[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
+
 fn is_delim(c: char) -> bool {
-    match c {
-        ' '
-        | '\t'
-        | '\n'
-        | '\r'
-        | '"'
-        | '<'
-        | '>'
-        | '`'
-        | '|'
-        | '^'
-        | ','
-        | ';'
-        | '\u{0}'..='\u{1f}'
-        | '\u{7f}' => true,
-        c if c.is_ascii() => false,
-        c => !c.is_alphanumeric(),
+    if c.is_ascii() {
+        DELIM[c as usize]
+    } else {
+        !c.is_alphanumeric()
     }
 }
 
@@ -119,7 +141,7 @@ pub(crate) fn scan(r: &Refanged, out: &mut Vec<Cand>) {
         // Skip delimiters.
         let c = b[i];
         if c < 0x80 {
-            if is_delim(c as char) {
+            if DELIM[c as usize] {
                 i += 1;
                 continue;
             }
@@ -131,12 +153,17 @@ pub(crate) fn scan(r: &Refanged, out: &mut Vec<Cand>) {
             }
         }
         let s = i;
+        // Whether the token holds a byte some indicator needs (a digit,
+        // `.`, `:`, `/`, `\`, `@`, `_`, `-`); words of letters alone are
+        // never looked at further.
+        let mut marked = false;
         while i < b.len() {
             let c = b[i];
             if c < 0x80 {
-                if is_delim(c as char) {
+                if DELIM[c as usize] {
                     break;
                 }
+                marked |= MARK[c as usize];
                 i += 1;
             } else {
                 let ch = t[i..].chars().next().unwrap_or(' ');
@@ -146,7 +173,7 @@ pub(crate) fn scan(r: &Refanged, out: &mut Vec<Cand>) {
                 i += ch.len_utf8();
             }
         }
-        if i - s <= MAX_TOKEN {
+        if marked && i - s <= MAX_TOKEN {
             token(r, s, i, out);
         }
     }
@@ -286,7 +313,13 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
     }
     if us
         && digit
-        && let Some(v) = hashes::ja4(w, before(t, s, 200).to_ascii_lowercase().contains("ja4"))
+        && let Some(v) = hashes::ja4(w, false).or_else(|| {
+            let b = before(t, s, 200).as_bytes();
+            b.windows(3)
+                .any(|x| x.eq_ignore_ascii_case(b"ja4"))
+                .then(|| hashes::ja4(w, true))
+                .flatten()
+        })
     {
         push(out, r, IocKind::Ja4, v, s, e, 0.85, None);
         return;
@@ -460,11 +493,11 @@ fn version_context(t: &str, s: usize) -> bool {
     let bef = bef.rsplit('\n').next().unwrap_or(bef);
     let bef = bef.rsplit(". ").next().unwrap_or(bef);
     bef.split_whitespace().rev().take(7).any(|word| {
-        let w = word
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '§')
-            .to_lowercase();
-        VERSION_WORDS.contains(&w.as_str())
-            || (w.len() > 1 && w.starts_with('v') && w[1..].bytes().all(|c| c.is_ascii_digit()))
+        let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '§');
+        VERSION_WORDS.iter().any(|v| v.eq_ignore_ascii_case(w))
+            || (w.len() > 1
+                && w.starts_with(['v', 'V'])
+                && w[1..].bytes().all(|c| c.is_ascii_digit()))
     })
 }
 
