@@ -511,7 +511,9 @@ fn url_token(r: &Refanged, s: usize, e: usize, sep: usize, out: &mut Vec<Cand>) 
         .count();
     let scheme = &w[sep - sb..sep];
     let us = s + sep - sb;
-    let rest = &w[sep + 3..];
+    // Brackets before the scheme (`[text](http://...)`) no longer count.
+    let (_, e) = trim(t, us, e);
+    let rest = &t[s + sep + 3..e.max(s + sep + 3)];
     if let Some(u) = net::url(Some(scheme), rest) {
         url_found(r, us, e, s + sep + 3, u, out);
     }

@@ -41,9 +41,13 @@ fn line_break_ends(text: &str, nl: usize, lo: usize, hi: usize) -> bool {
     let hi = hi.max(nl + 1);
     let next_end = text[nl + 1..hi].find('\n').map_or(hi, |p| nl + 1 + p);
     let next = &text[nl + 1..next_end];
+    let next_t = next.trim_start();
+    // A short line ends its sentence unless the next line plainly carries
+    // on with it (starts in lower case after a line of several words).
+    let carries_on = next_t.starts_with(|c: char| c.is_lowercase()) && line.trim().contains(' ');
     line.trim().is_empty()
-        || next.trim().is_empty()
-        || line.len() < SHORT_LINE
+        || next_t.is_empty()
+        || (line.len() < SHORT_LINE && !carries_on)
         || line.ends_with(':')
         || is_list_start(next)
 }
