@@ -265,8 +265,18 @@ pub fn canonical(kind: IocKind, value: &str) -> String {
             Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
             None => value.to_string(),
         },
+        IocKind::Url => lowercase_scheme_and_host(value),
         _ => value.to_string(),
     }
+}
+
+fn lowercase_scheme_and_host(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, tail) = rest.split_at(end);
+    format!("{}://{}{tail}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
 }
 
 fn expand_hive(value: &str) -> String {
@@ -578,6 +588,7 @@ fn canonical_forms_follow_the_conventions() {
         "Bob.X@evil.top"
     );
     assert_eq!(canonical(IocKind::Md5, "ABCDEF"), "abcdef");
+    assert_eq!(canonical(IocKind::Url, "HTTP://Evil.TOP/A?B"), "http://evil.top/A?B");
     assert_eq!(canonical(IocKind::FileName, "Invoice.PDF"), "Invoice.PDF");
 }
 
