@@ -276,7 +276,11 @@ fn lowercase_scheme_and_host(url: &str) -> String {
     };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (host, tail) = rest.split_at(end);
-    format!("{}://{}{tail}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+    format!(
+        "{}://{}{tail}",
+        scheme.to_ascii_lowercase(),
+        host.to_ascii_lowercase()
+    )
 }
 
 fn expand_hive(value: &str) -> String {
@@ -588,7 +592,10 @@ fn canonical_forms_follow_the_conventions() {
         "Bob.X@evil.top"
     );
     assert_eq!(canonical(IocKind::Md5, "ABCDEF"), "abcdef");
-    assert_eq!(canonical(IocKind::Url, "HTTP://Evil.TOP/A?B"), "http://evil.top/A?B");
+    assert_eq!(
+        canonical(IocKind::Url, "HTTP://Evil.TOP/A?B"),
+        "http://evil.top/A?B"
+    );
     assert_eq!(canonical(IocKind::FileName, "Invoice.PDF"), "Invoice.PDF");
 }
 

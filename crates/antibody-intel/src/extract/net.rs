@@ -259,6 +259,7 @@ const SCHEMES: &[&str] = &["http", "https", "ftp", "ftps", "sftp", "ws", "wss"];
 /// `host[:port]/rest`. `s` has already been trimmed of surrounding
 /// punctuation.
 pub(crate) fn url(scheme: Option<&str>, s: &str) -> Option<Url> {
+    let explicit = scheme.is_some();
     let scheme = match scheme {
         Some(sc) => {
             let sc = sc.to_ascii_lowercase();
@@ -295,7 +296,13 @@ pub(crate) fn url(scheme: Option<&str>, s: &str) -> Option<Url> {
         (UrlHost::Domain(h), out)
     };
     let userinfo = &authority[..authority.len() - hostport.len()];
-    let has_path = !(rest.is_empty() || rest == "/");
+    // Written with a scheme, `/` alone makes it a URL; without one, a
+    // trailing slash after a host is punctuation.
+    let has_path = if explicit {
+        !rest.is_empty()
+    } else {
+        rest.len() > 1
+    };
     let value = format!("{scheme}://{userinfo}{host_out}{port}{rest}");
     Some(Url {
         value,

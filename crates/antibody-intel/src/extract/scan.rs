@@ -490,8 +490,12 @@ fn ipv6_token(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
 /// example 5.0.3.1)`).
 fn version_context(t: &str, s: usize) -> bool {
     let bef = before(t, s, 100);
-    let bef = bef.rsplit('\n').next().unwrap_or(bef);
-    let bef = bef.rsplit(". ").next().unwrap_or(bef);
+    // Same sentence and list item, across a wrapped line.
+    let bef = ["\n\n", "\n-", "\n*", "\n•", ". "]
+        .iter()
+        .filter_map(|p| bef.rfind(p).map(|x| x + p.len()))
+        .max()
+        .map_or(bef, |cut| &bef[cut..]);
     bef.split_whitespace().rev().take(7).any(|word| {
         let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '§');
         VERSION_WORDS.iter().any(|v| v.eq_ignore_ascii_case(w))
