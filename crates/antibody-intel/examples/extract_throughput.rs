@@ -138,7 +138,7 @@ fn main() {
             if i > 0 {
                 text.push(' ');
             }
-            if rng.next() % 25 == 0 {
+            if rng.next().is_multiple_of(25) {
                 // Advisories repeat their indicators: draw from a pool.
                 let k = (rng.next() % pool.len() as u64) as usize;
                 text.push_str(&pool[k]);
@@ -146,7 +146,11 @@ fn main() {
                 text.push_str(rng.pick(WORDS));
             }
         }
-        text.push_str(if rng.next() % 5 == 0 { ".\n\n" } else { ". " });
+        text.push_str(if rng.next().is_multiple_of(5) {
+            ".\n\n"
+        } else {
+            ". "
+        });
     }
     let ex = Extractor::new(ExtractOptions::default());
     let mb = text.len() as f64 / 1e6;

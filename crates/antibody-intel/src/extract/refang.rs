@@ -165,34 +165,30 @@ pub(crate) fn refang(src: &str) -> Refanged {
                     repl = Some((to, from.len()));
                 }
             }
-            b'\\' => {
-                // `evil\.com`, but not `\\.\pipe` or a path's `\.hidden`.
+            // `evil\.com`, but not `\\.\pipe` or a path's `\.hidden`.
+            b'\\'
                 if rest.get(1) == Some(&b'.')
                     && i > 0
                     && b[i - 1].is_ascii_alphanumeric()
                     && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric())
-                    && !in_path(b, i)
-                {
-                    repl = Some((".", 2));
-                }
+                    && !in_path(b, i) =>
+            {
+                repl = Some((".", 2));
             }
-            b'.' => {
-                // `evil . com`: a lone dot between spaces inside a host.
-                if i >= 2
-                    && b[i - 1] == b' '
-                    && is_label(b[i - 2])
-                    && rest.get(1) == Some(&b' ')
-                    && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric())
-                {
-                    // Swallow the space already seen: it is still uncopied
-                    // unless a rewrite just happened right before it.
-                    if copied < i {
-                        out.text.push_str(&src[copied..i - 1]);
-                        copied = i - 1;
-                        repl = Some((".", 2));
-                        i -= 1;
-                    }
-                }
+            // `evil . com`: a lone dot between spaces inside a host. The
+            // space before it is still uncopied unless a rewrite just
+            // happened right before it.
+            b'.' if i >= 2
+                && b[i - 1] == b' '
+                && is_label(b[i - 2])
+                && rest.get(1) == Some(&b' ')
+                && rest.get(2).is_some_and(|c| c.is_ascii_alphanumeric())
+                && copied < i =>
+            {
+                out.text.push_str(&src[copied..i - 1]);
+                copied = i - 1;
+                repl = Some((".", 2));
+                i -= 1;
             }
             0xC2 | 0xE2 | 0xEF => {
                 let n = invisible(rest);

@@ -458,6 +458,17 @@ fn sigma(text: &str, line_start: usize, indent: usize, last: bool) -> Read {
     }
 }
 
+fn next_rule_or_blank(rest: &[u8]) -> bool {
+    let t = rest
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t' | b'\r'))
+        .map_or(&rest[rest.len()..], |p| &rest[p..]);
+    t.first() == Some(&b'\n')
+        || SNORT_ACTIONS
+            .iter()
+            .any(|a| t.starts_with(a.as_bytes()) && t.get(a.len()) == Some(&b' '))
+}
+
 const SNORT_ACTIONS: &[&str] = &[
     "alert",
     "drop",
@@ -514,6 +525,9 @@ fn snort(text: &str, start: usize) -> Read {
         }
         match b[i] {
             b'\\' => i += 1,
+            // The next rule (or a blank line) starts: this one never closed.
+            // Stopping here keeps the scan of many open rules linear.
+            b'\n' if next_rule_or_blank(&b[i + 1..limit]) => return Read::No,
             b'"' => quoted = !quoted,
             b';' if !quoted => {
                 opts.push((opt_start, i));

@@ -191,21 +191,37 @@ fn trim(t: &str, mut s: usize, mut e: usize) -> (usize, usize) {
     {
         s += 1;
     }
+    // Open minus close brackets of each kind, counted once.
+    let mut balance = [0i64; 3];
+    for &c in &b[s..e] {
+        match c {
+            b'(' => balance[0] += 1,
+            b')' => balance[0] -= 1,
+            b'[' => balance[1] += 1,
+            b']' => balance[1] -= 1,
+            b'{' => balance[2] += 1,
+            b'}' => balance[2] -= 1,
+            _ => {}
+        }
+    }
     while e > s {
         let c = b[e - 1];
         let drop = match c {
-            b'.' | b',' | b';' | b'!' | b'?' | b'\'' | b'*' | b'~' => true,
+            b'.' | b',' | b';' | b'!' | b'?' | b'\'' | b'*' | b'~' | b'_' => true,
             b':' => !(e >= 2 && b[e - 2] == b':'),
             b')' | b']' | b'}' => {
-                let open = match c {
-                    b')' => b'(',
-                    b']' => b'[',
-                    _ => b'{',
+                let k = match c {
+                    b')' => 0,
+                    b']' => 1,
+                    _ => 2,
                 };
-                let tok = &b[s..e];
-                tok.iter().filter(|x| **x == open).count() < tok.iter().filter(|x| **x == c).count()
+                // Unbalanced: more closing than opening brackets.
+                let unbalanced = balance[k] < 0;
+                if unbalanced {
+                    balance[k] += 1;
+                }
+                unbalanced
             }
-            b'_' => true,
             _ => false,
         };
         if !drop {
@@ -216,32 +232,12 @@ fn trim(t: &str, mut s: usize, mut e: usize) -> (usize, usize) {
     (s, e)
 }
 
-fn push(
-    out: &mut Vec<Cand>,
-    r: &Refanged,
-    kind: IocKind,
-    value: String,
-    s: usize,
-    e: usize,
-    conf: f32,
-    flag: Option<crate::Flag>,
-) {
-    let defanged = r.defanged(s, e);
-    let conf = if defanged {
-        (conf + 0.1).min(1.0)
-    } else {
-        conf
-    };
-    out.push(Cand {
-        kind,
-        value,
-        start: s,
-        end: e,
-        confidence: conf,
-        flag,
-        defanged,
-        original: false,
-    });
+fn push(out: &mut Vec<Cand>, r: &Refanged, mut c: Cand) {
+    c.defanged = r.defanged(c.start, c.end);
+    if c.defanged {
+        c.confidence = (c.confidence + 0.1).min(1.0);
+    }
+    out.push(c);
 }
 
 fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
@@ -307,7 +303,7 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
     }
     if at {
         if let Some((v, host)) = net::email(w) {
-            push(out, r, IocKind::Email, v, s, e, 0.85, host.flag);
+            push(out, r, Cand::new(IocKind::Email, v, s, e, 0.85, host.flag));
         }
         return;
     }
@@ -321,14 +317,18 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
                 .flatten()
         })
     {
-        push(out, r, IocKind::Ja4, v, s, e, 0.85, None);
+        push(out, r, Cand::new(IocKind::Ja4, v, s, e, 0.85, None));
         return;
     }
     if dash && e - s >= 13 {
         let found = hashes::cves(w);
         if !found.is_empty() {
             for (p, v) in found {
-                push(out, r, IocKind::Cve, v, s + p, s + p + 14, 0.95, None);
+                push(
+                    out,
+                    r,
+                    Cand::new(IocKind::Cve, v, s + p, s + p + 14, 0.95, None),
+                );
             }
             return;
         }
@@ -338,7 +338,11 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
         && e - s <= 9
         && let Some(v) = hashes::attack_id(w)
     {
-        push(out, r, IocKind::Attack, v.to_string(), s, e, 0.9, None);
+        push(
+            out,
+            r,
+            Cand::new(IocKind::Attack, v.to_string(), s, e, 0.9, None),
+        );
         return;
     }
     if digit && e - s >= 32 {
@@ -350,17 +354,16 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
             return;
         }
     }
-    if colon && digit && b[0].is_ascii_digit() {
-        if let Some(v) = hashes::ssdeep(w) {
+    if colon
+        && digit
+        && b[0].is_ascii_digit()
+        && let Some(v) = hashes::ssdeep(w)
+    {
+        {
             push(
                 out,
                 r,
-                IocKind::Ssdeep,
-                v.to_string(),
-                s,
-                s + v.len(),
-                0.9,
-                None,
+                Cand::new(IocKind::Ssdeep, v.to_string(), s, s + v.len(), 0.9, None),
             );
             return;
         }
@@ -449,7 +452,7 @@ fn hash(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
         (Named::Certificate, 40 | 64) => IocKind::X509Fingerprint,
         _ => hashes::hash_kind(len).unwrap_or(IocKind::Md5),
     };
-    push(out, r, kind, value, s, e, 0.95, None);
+    push(out, r, Cand::new(kind, value, s, e, 0.95, None));
 }
 
 fn ipv6_token(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
@@ -465,18 +468,17 @@ fn ipv6_token(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
     };
     let flag = net::ipv6_flag(ip);
     match len.map(|l| l.parse::<u8>()) {
-        None => push(out, r, IocKind::Ipv6, ip.to_string(), s, e, 0.8, flag),
+        None => push(
+            out,
+            r,
+            Cand::new(IocKind::Ipv6, ip.to_string(), s, e, 0.8, flag),
+        ),
         Some(Ok(l)) if l <= 128 => {
             if let Ok(net) = ipnet::Ipv6Net::new(ip, l) {
                 push(
                     out,
                     r,
-                    IocKind::Cidr,
-                    net.trunc().to_string(),
-                    s,
-                    e,
-                    0.8,
-                    flag,
+                    Cand::new(IocKind::Cidr, net.trunc().to_string(), s, e, 0.8, flag),
                 );
             }
         }
@@ -537,38 +539,37 @@ fn url_found(
             .find(['/', '?', '#'])
             .unwrap_or(e - host_start);
     if u.has_path {
-        push(out, r, IocKind::Url, u.value, s, e, 0.9, flag);
+        push(out, r, Cand::new(IocKind::Url, u.value, s, e, 0.9, flag));
     }
     match u.host {
         UrlHost::Domain(h) => push(
             out,
             r,
-            IocKind::Domain,
-            h.name,
-            host_start,
-            host_end,
-            0.8,
-            h.flag,
+            Cand::new(IocKind::Domain, h.name, host_start, host_end, 0.8, h.flag),
         ),
         UrlHost::Ip(IpAddr::V4(ip)) => push(
             out,
             r,
-            IocKind::Ipv4,
-            ip.to_string(),
-            host_start,
-            host_end,
-            0.85,
-            flag,
+            Cand::new(
+                IocKind::Ipv4,
+                ip.to_string(),
+                host_start,
+                host_end,
+                0.85,
+                flag,
+            ),
         ),
         UrlHost::Ip(IpAddr::V6(ip)) => push(
             out,
             r,
-            IocKind::Ipv6,
-            ip.to_string(),
-            host_start,
-            host_end,
-            0.85,
-            flag,
+            Cand::new(
+                IocKind::Ipv6,
+                ip.to_string(),
+                host_start,
+                host_end,
+                0.85,
+                flag,
+            ),
         ),
     }
 }
@@ -606,12 +607,7 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
                 push(
                     out,
                     r,
-                    IocKind::Cidr,
-                    n.trunc().to_string(),
-                    s,
-                    e,
-                    0.8,
-                    flag,
+                    Cand::new(IocKind::Cidr, n.trunc().to_string(), s, e, 0.8, flag),
                 );
             }
             return;
@@ -625,12 +621,7 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
         push(
             out,
             r,
-            IocKind::Ipv4,
-            ip.to_string(),
-            s,
-            s + host.len(),
-            0.8,
-            flag,
+            Cand::new(IocKind::Ipv4, ip.to_string(), s, s + host.len(), 0.8, flag),
         );
         return;
     }
@@ -642,12 +633,14 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
             push(
                 out,
                 r,
-                IocKind::FileName,
-                w.to_string(),
-                s,
-                e,
-                0.6,
-                names::file_flag(w),
+                Cand::new(
+                    IocKind::FileName,
+                    w.to_string(),
+                    s,
+                    e,
+                    0.6,
+                    names::file_flag(w),
+                ),
             );
         }
     };
@@ -694,12 +687,7 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
     push(
         out,
         r,
-        IocKind::Domain,
-        h.name,
-        s,
-        s + host.len(),
-        conf,
-        h.flag,
+        Cand::new(IocKind::Domain, h.name, s, s + host.len(), conf, h.flag),
     );
 }
 
