@@ -71,6 +71,12 @@ fn domains_urls_and_mail() {
         one("Fetch http://103.216.221.19:8080/x now", IocKind::Ipv4),
         "103.216.221.19"
     );
+    // Other schemes: the host still counts, the URL does not.
+    assert_eq!(
+        one("Listens on tcp://evil-c2.top:4444/x now", IocKind::Domain),
+        "evil-c2.top"
+    );
+    assert!(values("Listens on tcp://evil-c2.top:4444/x now", IocKind::Url).is_empty());
     // Without a path, a scheme-less host is a domain only.
     assert!(values("Fetch evil-c2.top now", IocKind::Url).is_empty());
     assert_eq!(

@@ -189,9 +189,6 @@ pub(crate) fn domain(raw: &str) -> Option<Host> {
             tld,
         });
     }
-    if name.contains('_') {
-        return None;
-    }
     let suffix = psl::suffix(name.as_bytes())?;
     let suffix_labels = suffix.as_bytes().split(|b| *b == b'.').count();
     let ok = match suffix.typ() {

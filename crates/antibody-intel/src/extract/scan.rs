@@ -520,8 +520,14 @@ fn url_token(r: &Refanged, s: usize, e: usize, sep: usize, out: &mut Vec<Cand>) 
     // Brackets before the scheme (`[text](http://...)`) no longer count.
     let (_, e) = trim(t, us, e);
     let rest = &t[s + sep + 3..e.max(s + sep + 3)];
-    if let Some(u) = net::url(Some(scheme), rest) {
-        url_found(r, us, e, s + sep + 3, u, out);
+    match net::url(Some(scheme), rest) {
+        Some(u) => url_found(r, us, e, s + sep + 3, u, out),
+        // Another scheme (`tcp://1.2.3.4:443`): the host may still count.
+        None if rest.contains('.') => {
+            let host_end = rest.find(['/', '?', '#']).map_or(e, |p| s + sep + 3 + p);
+            dotted(r, s + sep + 3, host_end, out);
+        }
+        None => {}
     }
 }
 
