@@ -249,9 +249,9 @@ def main():
     ap.add_argument("--gold", default=os.path.join(here, "..", "crates", "antibody-intel", "tests", "gold"))
     ap.add_argument("--antibody-cmd", help="command printing antibody's JSON per file (files appended)")
     ap.add_argument("--big-mb", type=float, default=20.0, help="size of the large text, MB")
-    ap.add_argument("--chunk-kb", type=int, default=256,
+    ap.add_argument("--chunk-kb", type=int, default=8,
                     help="peers get the large text in pieces of about this size, cut between documents")
-    ap.add_argument("--max-seconds", type=float, default=120.0,
+    ap.add_argument("--max-seconds", type=float, default=60.0,
                     help="stop a peer on the large text after this long; MB/s is over the bytes done")
     ap.add_argument("--out", help="write JSON here instead of stdout")
     args = ap.parse_args()
