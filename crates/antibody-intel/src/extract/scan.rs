@@ -270,6 +270,17 @@ fn token(r: &Refanged, s0: usize, e0: usize, out: &mut Vec<Cand>) {
         url_token(r, s, e, p, out);
         return;
     }
+    // `src=172.20.1.15`, `host=evil.top`: the value after the last `=`.
+    if let Some(eq) = w.rfind('=')
+        && !bslash
+        && eq + 1 < w.len()
+        && w[..eq]
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+    {
+        token(r, s + eq + 1, e, out);
+        return;
+    }
     if bslash && names::registry_start(w) {
         let e = join_spaced(t, e);
         let (os, oe) = (r.to_original(s), r.to_original(e));
