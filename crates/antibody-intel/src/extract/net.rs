@@ -173,7 +173,7 @@ pub(crate) fn domain(raw: &str) -> Option<Host> {
             || label.ends_with('-')
             || !label
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return None;
         }
@@ -394,6 +394,9 @@ mod tests {
         assert!(domain("co.uk").is_none());
         assert!(domain("evil.notatld").is_none());
         assert!(domain("a..b.com").is_none());
+        // Found by fuzzing: underscores made it through as a domain.
+        assert!(domain("8_.it").is_none());
+        assert!(domain("a_b.test").is_none());
         assert_eq!(
             domain("x.example.com").unwrap().flag,
             Some(Flag::ExampleDomain)
