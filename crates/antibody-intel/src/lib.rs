@@ -13,6 +13,7 @@
 //! - [`cluster`]: near-duplicate reports (MinHash with LSH).
 //! - [`formats`]: STIX 2.1, MISP, KEV, CSV and list import; STIX, MISP and
 //!   CSV export.
+//! - [`ingest`]: documents read into an [`Intel`] set.
 //! - [`packout`]: an [`Intel`] set written as a pack with a readable
 //!   summary.
 
@@ -24,6 +25,7 @@ pub mod doc;
 pub mod entities;
 pub mod extract;
 pub mod formats;
+pub mod ingest;
 pub mod model;
 pub mod packout;
 mod summary;

@@ -35,6 +35,147 @@ pub enum Command {
     /// Hunt packet captures and Zeek logs only, and summarise flows.
     #[command(subcommand)]
     Net(NetCommand),
+    /// Turn advisories and shared intelligence into packs: extract
+    /// indicators, entities and techniques; cluster reports; import and
+    /// export STIX 2.1, MISP, CISA KEV and CSV.
+    #[command(subcommand)]
+    Intel(IntelCommand),
+}
+
+/// `antibody intel ...`.
+#[derive(Debug, Subcommand)]
+pub enum IntelCommand {
+    /// Find indicators (refanged), entities and ATT&CK techniques in
+    /// advisories: text, HTML, Markdown, PDF, DOCX (`-` reads standard input).
+    Extract(IntelExtractArgs),
+    /// Turn advisories into a pack that `hunt --pack DIR` uses at once,
+    /// with every indicator's sentence and a readable SUMMARY.md.
+    Ingest(IntelIngestArgs),
+    /// Which reports tell the same story: near-duplicates (syndicated
+    /// copies, rewrites, translations) grouped with a similarity figure.
+    Cluster {
+        /// Documents, or folders holding them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Estimated similarity (0–1) from which two reports are grouped.
+        #[arg(long, value_name = "X")]
+        threshold: Option<f64>,
+        /// Output format (terminal or json).
+        #[arg(long, value_enum, default_value_t = FormatArg::Terminal)]
+        format: FormatArg,
+    },
+    /// Turn STIX 2.1 bundles, MISP events, CISA KEV catalogues, CSV and
+    /// plain lists into a pack.
+    Import(IntelImportArgs),
+    /// Write a pack's indicators as a STIX 2.1 bundle, a MISP event or CSV.
+    Export {
+        /// A built-in pack's name, or a pack directory.
+        #[arg(long, value_name = "NAME|DIR")]
+        pack: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormatArg,
+        /// Write here instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+/// Formats of `intel extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtractFormatArg {
+    /// Per document: indicators with their sentence, entities, techniques.
+    Terminal,
+    /// One JSON document with every source, indicator, entity, technique
+    /// and problem.
+    Json,
+    /// One JSON object per indicator.
+    Ndjson,
+    /// CSV: one row per indicator.
+    Csv,
+}
+
+/// Formats of `intel export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// STIX 2.1 bundle (deterministic ids).
+    Stix,
+    /// MISP event JSON.
+    Misp,
+    /// CSV: type, value, description, severity, confidence, attack, source, malware.
+    Csv,
+}
+
+/// Input formats of `intel import` (default: decided by content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormatArg {
+    /// STIX 2.1 bundle.
+    Stix,
+    /// MISP event JSON.
+    Misp,
+    /// CISA Known Exploited Vulnerabilities JSON.
+    Kev,
+    /// CSV with a header.
+    Csv,
+    /// One value per line.
+    List,
+}
+
+/// `antibody intel extract`.
+#[derive(Debug, Args)]
+pub struct IntelExtractArgs {
+    /// Documents to read (`-` for standard input).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExtractFormatArg::Terminal)]
+    pub format: ExtractFormatArg,
+    /// Also list values that are named but not hostile (private addresses,
+    /// example domains, well-known names), with the reason.
+    #[arg(long)]
+    pub all: bool,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `antibody intel ingest`.
+#[derive(Debug, Args)]
+pub struct IntelIngestArgs {
+    /// Advisories to read (text, HTML, Markdown, PDF, DOCX).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the pack into this directory (created; an existing pack there
+    /// is rewritten).
+    #[arg(long, value_name = "DIR")]
+    pub pack_out: PathBuf,
+    /// The pack's name (default: made from the directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Indicators found with a lower confidence (0–1) are listed in
+    /// SUMMARY.md but not hunted.
+    #[arg(long, value_name = "X", default_value_t = 0.5)]
+    pub min_confidence: f32,
+}
+
+/// `antibody intel import`.
+#[derive(Debug, Args)]
+pub struct IntelImportArgs {
+    /// STIX, MISP, KEV, CSV or list files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Write the pack into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub pack_out: PathBuf,
+    /// The pack's name (default: made from the directory's name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Read every file as this format instead of deciding by content.
+    #[arg(long = "as", value_enum, value_name = "FORMAT")]
+    pub input_format: Option<ImportFormatArg>,
+    /// CSV columns: `type=Type,value=Indicator,description=Comment`.
+    #[arg(long, value_name = "MAP")]
+    pub csv_map: Option<String>,
 }
 
 /// `antibody net ...`.

@@ -2,6 +2,7 @@
 
 mod case;
 mod hunt;
+mod intel;
 mod logs;
 mod net;
 mod packs;
@@ -18,5 +19,6 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Logs(cmd) => logs::run(cmd),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Net(cmd) => net::run(cmd),
+        Command::Intel(cmd) => intel::run(cmd),
     }
 }
