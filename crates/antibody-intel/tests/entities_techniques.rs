@@ -121,7 +121,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "T1132.001",
-        "Commands are Base64 encoded before sending.",
+        "Commands are Base64 encoded before they are sent to the C2 server.",
         "The Base64 alphabet has 64 characters.",
     ),
     (
