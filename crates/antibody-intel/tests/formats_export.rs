@@ -188,7 +188,7 @@ fn validator_dir() -> PathBuf {
                 "--target",
             ])
             .arg(&dir)
-            .arg("stix2-validator")
+            .arg("stix2-validator==3.3.2")
             .status()
             .expect("python3 runs");
         assert!(st.success(), "pip install stix2-validator failed");
