@@ -9,6 +9,7 @@
 //! imported and extracted indicators compare equal.
 
 use crate::model::{Flag, IocKind};
+use antibody_core::pack::{IndicatorType, normalise_value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// File extensions that make a dotted name a file name rather than a host.
@@ -238,22 +239,8 @@ pub fn normalise(kind: IocKind, value: &str) -> Result<String, String> {
                 Err("not an ATT&CK id (T1566, T1566.001, G0016, S0514...)".into())
             }
         }
-        IocKind::Ja4 => {
-            let parts: Vec<&str> = v.split('_').collect();
-            let ok = parts.len() == 3
-                && parts[0].len() == 10
-                && parts[1].len() == 12
-                && parts[2].len() == 12
-                && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
-                && parts[1..]
-                    .iter()
-                    .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
-            if ok {
-                Ok(v.to_ascii_lowercase())
-            } else {
-                Err("not a JA4 fingerprint (10_12_12 characters)".into())
-            }
-        }
+        IocKind::Ja4 => normalise_value(IndicatorType::Ja4, v)
+            .map_err(|_| "not a JA4 fingerprint (10_12_12 characters)".into()),
         IocKind::Registry => {
             let (hive, rest) =
                 registry_hive(v).ok_or_else(|| "not a registry key (no known hive)".to_string())?;
