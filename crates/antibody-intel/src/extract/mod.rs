@@ -4,17 +4,17 @@
 //! # How
 //! Text is read in windows of [`WINDOW`] bytes cut at a line break (or any
 //! whitespace), so a token is never split; the incomplete token at a cut is
-//! carried into the next window, up to [`scan::MAX_TOKEN`] bytes: a longer
+//! carried into the next window, up to `scan::MAX_TOKEN` bytes: a longer
 //! run is skipped to its end without being kept. Invalid UTF-8 is decoded
 //! lossily. Each window goes through:
-//! 1. [`rules`]: YARA, Sigma and Snort/Suricata blocks, looked for at line
+//! 1. `rules`: YARA, Sigma and Snort/Suricata blocks, looked for at line
 //!    starts on the text as written (a block cut by the window end is
 //!    carried over whole);
-//! 2. [`refang`]: one pass that undoes defanging and keeps a map back to
+//! 2. `refang`: one pass that undoes defanging and keeps a map back to
 //!    the text as written;
-//! 3. [`scan`]: one pass that splits the refanged text into tokens and
-//!    sends each to the recognisers its bytes allow ([`net`], [`hashes`],
-//!    [`names`]).
+//! 3. `scan`: one pass that splits the refanged text into tokens and
+//!    sends each to the recognisers its bytes allow (`net`, `hashes`,
+//!    `names`).
 //!
 //! Every step is linear in the window; nothing looks further than a
 //! bounded distance from where it is.
@@ -42,7 +42,7 @@
 //! # Flags
 //! Private, loopback, link-local, documentation and reserved addresses,
 //! example names and a short documented list of well-known names
-//! ([`net`], [`names`]) are returned with a [`Flag`], never as hostile.
+//! (`net`, `names`) are returned with a [`Flag`], never as hostile.
 
 mod hashes;
 mod names;

@@ -1,4 +1,4 @@
-//! STIX 2.1: bundles are imported as a stream ([`import`]), patterns parsed
+//! STIX 2.1: bundles are imported as a stream (`import`), patterns parsed
 //! with the whole patterning grammar ([`pattern`]), and packs exported as
 //! deterministic bundles ([`export`]).
 
