@@ -45,7 +45,7 @@
 //! (`net`, `names`) are returned with a [`Flag`], never as hostile.
 
 mod hashes;
-mod names;
+pub(crate) mod names;
 mod net;
 mod refang;
 mod rules;

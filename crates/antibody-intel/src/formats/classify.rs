@@ -396,31 +396,13 @@ fn registry_hive(v: &str) -> Option<(&'static str, &str)> {
     Some((full, &v[head.len()..]))
 }
 
+/// Whether a lone value is a file path: the extractor's own test (`C:\`,
+/// `%VAR%\`, `\\server\`, a Unix root directory), so a value is a path in a
+/// feed exactly when it is one in prose, plus `C:/` written with a slash.
 fn is_path(v: &str) -> bool {
     let b = v.as_bytes();
-    let drive = b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\';
-    let env = b.first() == Some(&b'%') && v[1..].contains("%\\");
-    let unc = v.starts_with("\\\\") && v.len() > 2;
-    const UNIX: &[&str] = &[
-        "/tmp/",
-        "/var/",
-        "/etc/",
-        "/usr/",
-        "/opt/",
-        "/home/",
-        "/dev/shm/",
-        "/root/",
-        "/bin/",
-        "/sbin/",
-        "/lib/",
-        "/proc/",
-        "/run/",
-        "/srv/",
-        "/mnt/",
-    ];
-    let unix = UNIX.iter().any(|p| v.starts_with(p));
     let drive_slash = b.len() > 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/';
-    drive || env || unc || unix || drive_slash
+    crate::extract::names::path_start(v) || drive_slash
 }
 
 fn url_host(u: &str) -> Option<&str> {
@@ -620,6 +602,18 @@ mod tests {
                 "C:\\Windows\\Temp\\a.exe",
             ),
             ("/tmp/.x/run.sh", IocKind::FilePath, "/tmp/.x/run.sh"),
+            // Roots the extractor knows are paths in feeds too.
+            (
+                "/Library/LaunchAgents/com.x.plist",
+                IocKind::FilePath,
+                "/Library/LaunchAgents/com.x.plist",
+            ),
+            ("/data/local/tmp/x", IocKind::FilePath, "/data/local/tmp/x"),
+            (
+                "C:/Users/Public/a.dll",
+                IocKind::FilePath,
+                "C:/Users/Public/a.dll",
+            ),
             ("setup.py", IocKind::FileName, "setup.py"),
             ("mwdg.sh", IocKind::FileName, "mwdg.sh"),
             ("invoice.pdf", IocKind::FileName, "invoice.pdf"),
