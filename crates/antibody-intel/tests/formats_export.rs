@@ -67,10 +67,14 @@ fn the_stix_bundle_has_what_the_pack_has() {
     assert_eq!(set["name"], "APT29");
     assert_eq!(set["external_references"][0]["external_id"], "G0016");
     let techniques = of("attack-pattern");
-    assert!(
-        techniques
-            .iter()
-            .any(|t| t["external_references"][0]["external_id"] == "T1190")
+    let t1190 = techniques
+        .iter()
+        .find(|t| t["external_references"][0]["external_id"] == "T1190")
+        .expect("T1190 exported");
+    assert_eq!(t1190["name"], "Exploit Public-Facing Application");
+    assert_eq!(
+        t1190["kill_chain_phases"],
+        serde_json::json!([{"kill_chain_name": "mitre-attack", "phase_name": "initial-access"}])
     );
     let report = &of("report")[0];
     assert_eq!(

@@ -315,7 +315,18 @@ pub fn bundle(pack: &Pack) -> Value {
 
     for (t, id) in &technique_ids {
         let mut o = common("attack-pattern", id);
-        o["name"] = json!(t);
+        // ATT&CK's own name and tactics where the table knows the id; the
+        // bare id otherwise (a technique newer than the table).
+        let known = crate::attack::table().technique(t);
+        o["name"] = json!(known.map_or(*t, |e| e.name.as_str()));
+        if let Some(e) = known.filter(|e| !e.tactics.is_empty()) {
+            o["kill_chain_phases"] = json!(
+                e.tactics
+                    .iter()
+                    .map(|p| json!({"kill_chain_name": "mitre-attack", "phase_name": p}))
+                    .collect::<Vec<_>>()
+            );
+        }
         o["external_references"] = json!([attack_ref(t)]);
         objects.push(o);
     }
