@@ -64,6 +64,47 @@ fn docx_paragraphs_links_and_properties() {
 }
 
 #[test]
+fn docx_notes_headers_and_footers_follow_the_body() {
+    const W: &str = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+    let part = |root: &str, inner: &str| format!("<w:{root} {W}>{inner}</w:{root}>").into_bytes();
+    let para = |t: &str| format!("<w:p><w:r><w:t>{t}</w:t></w:r></w:p>");
+    let footnotes = part(
+        "footnotes",
+        &format!(
+            "<w:footnote w:id=\"1\">{}<w:p><w:hyperlink r:id=\"rId3\"><w:r><w:t>source</w:t></w:r></w:hyperlink></w:p></w:footnote>",
+            para("See hxxps://notes[.]example/report")
+        ),
+    );
+    let footnote_rels = br#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId3" Type="t/hyperlink" Target="https://vendor.example/apt29" TargetMode="External"/></Relationships>"#;
+    let header2 = part("hdr", &para("second header"));
+    let header10 = part("hdr", &para("tenth header"));
+    let header1 = part("hdr", &para("TLP:CLEAR"));
+    let broken_footer = b"<w:ftr><w:p></w:q>".to_vec();
+    let bytes = zip_parts(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/header10.xml", &header10),
+        ("word/footer1.xml", &broken_footer),
+        ("word/header2.xml", &header2),
+        ("word/document.xml", &document_xml(&para("Body first."))),
+        ("word/footnotes.xml", &footnotes),
+        ("word/_rels/footnotes.xml.rels", footnote_rels),
+        ("word/header1.xml", &header1),
+        ("word/headerX.xml", &part("hdr", &para("not a header part"))),
+    ]);
+    let doc = read_bytes(&bytes, DocFormat::Docx, &limits()).unwrap();
+    assert_eq!(
+        doc.text,
+        "Body first.\n\nSee hxxps://notes[.]example/report\nsource <https://vendor.example/apt29>\n\nTLP:CLEAR\n\nsecond header\n\ntenth header"
+    );
+    assert_eq!(doc.warnings.len(), 1, "{:?}", doc.warnings);
+    assert!(
+        doc.warnings[0].starts_with("word/footer1.xml is broken"),
+        "{:?}",
+        doc.warnings
+    );
+}
+
+#[test]
 fn read_path_sniffs_each_format() {
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| {

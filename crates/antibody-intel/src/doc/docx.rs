@@ -1,6 +1,8 @@
 //! DOCX (Office Open XML): the paragraphs of `word/document.xml` as lines,
-//! hyperlink targets from its relationships, title and creation date from
-//! `docProps/core.xml`.
+//! then those of the footnotes, endnotes, comments, headers and footers
+//! (advisories put source links in footnotes and TLP markings in headers),
+//! hyperlink targets from each part's relationships, title and creation
+//! date from `docProps/core.xml`.
 //!
 //! A DOCX is a zip, so every part is inflated through a reader that counts
 //! bytes: a part whose declared or actual size passes the ratio limit is
@@ -18,8 +20,19 @@ use std::rc::Rc;
 use zip::ZipArchive;
 
 const DOCUMENT: &str = "word/document.xml";
-const RELS: &str = "word/_rels/document.xml.rels";
 const CORE: &str = "docProps/core.xml";
+/// Root elements of the parts whose text is read: the body, then notes,
+/// comments, headers and footers.
+const ROOTS: &[&str] = &[
+    "document",
+    "footnotes",
+    "endnotes",
+    "comments",
+    "hdr",
+    "ftr",
+];
+/// Most headers, footers and note parts read after the body.
+const MAX_EXTRA_PARTS: usize = 64;
 /// Parts smaller than this are never judged by their compression ratio:
 /// small repetitive XML legitimately compresses very well.
 const RATIO_FLOOR: u64 = 1024 * 1024;
@@ -44,10 +57,7 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
     let mut archive = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| DocError::malformed(FORMAT, format!("not a readable zip archive: {e}")))?;
     let mut warnings = Vec::new();
-    let links = match small_part(&mut archive, RELS, limits)? {
-        Some(xml) => relationships(&xml),
-        None => HashMap::new(),
-    };
+    let links = part_links(&mut archive, DOCUMENT, limits)?;
     let (title, published) = match small_part(&mut archive, CORE, limits)? {
         Some(xml) => core_properties(&xml),
         None => (None, None),
@@ -61,7 +71,47 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
                     format!("{DOCUMENT} is missing: this zip is not a Word document"),
                 )
             })?;
-        body_text(reader, &overflow, &links, limits, &mut out, &mut warnings)?;
+        part_text(
+            DOCUMENT,
+            reader,
+            &overflow,
+            &links,
+            limits,
+            &mut out,
+            &mut warnings,
+        )?;
+    }
+    let extra = extra_parts(&archive);
+    if extra.len() > MAX_EXTRA_PARTS {
+        warnings.push(format!(
+            "{} note, comment, header and footer parts; only the first {MAX_EXTRA_PARTS} were read",
+            extra.len()
+        ));
+    }
+    for name in extra.iter().take(MAX_EXTRA_PARTS) {
+        if out.is_full() {
+            break;
+        }
+        // The body is read; a broken note or header costs only itself.
+        let read = part_links(&mut archive, name, limits).and_then(|links| {
+            let Some((reader, overflow)) = open_part(&mut archive, name, limits.max_bytes, limits)?
+            else {
+                return Ok(());
+            };
+            out.blank_line();
+            part_text(
+                name,
+                reader,
+                &overflow,
+                &links,
+                limits,
+                &mut out,
+                &mut warnings,
+            )
+        });
+        if let Err(e) = read {
+            warnings.push(format!("{name} was not read: {e}"));
+        }
     }
     Ok(DocText {
         format: FORMAT,
@@ -70,6 +120,50 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
         published,
         text: out.finish(&mut warnings),
         warnings,
+    })
+}
+
+/// The note, comment, header and footer parts, in reading order: notes,
+/// comments, then headers and footers by number.
+fn extra_parts(archive: &Archive<'_>) -> Vec<String> {
+    let rank = |name: &str| -> Option<(u8, u64)> {
+        let file = name.strip_prefix("word/")?.strip_suffix(".xml")?;
+        match file {
+            "footnotes" => Some((0, 0)),
+            "endnotes" => Some((1, 0)),
+            "comments" => Some((2, 0)),
+            _ => {
+                let (kind, n) = if let Some(n) = file.strip_prefix("header") {
+                    (3, n)
+                } else {
+                    (4, file.strip_prefix("footer")?)
+                };
+                Some((kind, n.parse().ok()?))
+            }
+        }
+    };
+    let mut parts: Vec<((u8, u64), String)> = archive
+        .file_names()
+        .filter_map(|n| {
+            let n = n.ok()?;
+            Some((rank(&n)?, n.into_owned()))
+        })
+        .collect();
+    parts.sort();
+    parts.into_iter().map(|(_, n)| n).collect()
+}
+
+/// The hyperlink targets of a part, from `word/_rels/<part>.rels`.
+fn part_links(
+    archive: &mut Archive<'_>,
+    part: &str,
+    limits: &DocLimits,
+) -> Result<HashMap<String, String>, DocError> {
+    let file = part.rsplit('/').next().unwrap_or(part);
+    let rels = format!("word/_rels/{file}.rels");
+    Ok(match small_part(archive, &rels, limits)? {
+        Some(xml) => relationships(&xml),
+        None => HashMap::new(),
     })
 }
 
@@ -164,8 +258,10 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
-/// Streams the body of `word/document.xml` into `out`.
-fn body_text(
+/// Streams the paragraphs of one part (`word/document.xml`,
+/// `word/footnotes.xml`, ...) into `out`.
+fn part_text(
+    part: &str,
     reader: impl io::BufRead,
     overflow: &Cell<bool>,
     links: &HashMap<String, String>,
@@ -186,17 +282,17 @@ fn body_text(
         buf.clear();
         let event = match xml.read_event_into(&mut buf) {
             Ok(e) => e,
-            Err(_) if overflow.get() => return Err(bomb(DOCUMENT)),
+            Err(_) if overflow.get() => return Err(bomb(part)),
             Err(e) => {
                 let at = xml.buffer_position();
                 if !saw_document {
                     return Err(DocError::malformed(
                         FORMAT,
-                        format!("{DOCUMENT} is not XML (byte {at}): {e}"),
+                        format!("{part} is not XML (byte {at}): {e}"),
                     ));
                 }
                 warnings.push(format!(
-                    "{DOCUMENT} is broken at byte {at} ({e}); the text after it is lost"
+                    "{part} is broken at byte {at} ({e}); the text after it is lost"
                 ));
                 return Ok(());
             }
@@ -207,14 +303,16 @@ fn body_text(
                 if depth > limits.max_depth {
                     if depth == limits.max_depth + 1 {
                         warnings.push(format!(
-                            "{DOCUMENT} nests elements deeper than {} levels; text below that depth was dropped",
+                            "{part} nests elements deeper than {} levels; text below that depth was dropped",
                             limits.max_depth
                         ));
                     }
                     continue;
                 }
                 match e.local_name().as_ref() {
-                    b"document" => saw_document = true,
+                    name if depth == 1 && ROOTS.iter().any(|r| r.as_bytes() == name) => {
+                        saw_document = true
+                    }
                     b"t" => in_text = true,
                     b"hyperlink" => open_links.push(link_start(&e, links, out)),
                     _ => {}
@@ -260,7 +358,7 @@ fn body_text(
     if !saw_document {
         return Err(DocError::malformed(
             FORMAT,
-            format!("{DOCUMENT} has no w:document element"),
+            format!("{part} has no w:document, w:footnotes, w:hdr or similar root element"),
         ));
     }
     Ok(())
