@@ -91,7 +91,7 @@ fn event_attributes_objects_and_tags() {
     assert_eq!(
         ents,
         [
-            (EntityKind::Actor, "APT29", "APT29"),
+            (EntityKind::Actor, "G0016", "APT29"),
             (EntityKind::Malware, "S0514", "WellMess")
         ]
     );
@@ -151,6 +151,51 @@ fn response_lists_and_galaxies() {
 }
 
 #[test]
+fn galaxy_names_without_ids_resolve_through_attack() {
+    // Tags name actors and software by any alias, without an ATT&CK id: the
+    // same actor from prose, STIX and MISP must be one entity.
+    let doc = br#"{"Event": {"info": "aliases", "Tag": [
+        {"name": "misp-galaxy:threat-actor=\"Cozy Bear\""},
+        {"name": "misp-galaxy:threat-actor=\"NOBELIUM\""},
+        {"name": "misp-galaxy:tool=\"mimikatz\""},
+        {"name": "misp-galaxy:malware=\"WellMail\""},
+        {"name": "misp-galaxy:threat-actor=\"Unheard Of Panda\""}
+    ], "Attribute": []}}"#;
+    let mut intel = Intel::default();
+    import_reader(
+        &doc[..],
+        InputFormat::Misp,
+        "aliases.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    let ents: Vec<(EntityKind, &str, &str)> = intel
+        .entities
+        .iter()
+        .map(|e| (e.kind, e.id.as_str(), e.name.as_str()))
+        .collect();
+    assert_eq!(
+        ents,
+        [
+            (EntityKind::Actor, "G0016", "APT29"),
+            (EntityKind::Tool, "S0002", "Mimikatz"),
+            (EntityKind::Malware, "S0515", "WellMail"),
+            (EntityKind::Actor, "Unheard Of Panda", "Unheard Of Panda"),
+        ]
+    );
+    let apt29 = &intel.entities[0];
+    assert_eq!(apt29.count, 2, "both aliases merged into one actor");
+    for alias in ["Cozy Bear", "NOBELIUM"] {
+        assert!(
+            apt29.mentions.iter().any(|m| m == alias),
+            "{alias}: {:?}",
+            apt29.mentions
+        );
+    }
+}
+
+#[test]
 fn a_bare_event_with_untyped_attributes_is_classified() {
     let doc = br#"{"info": "bare", "Attribute": [{"value": "evil-site[.]top"}, {"value": "???"}]}"#;
     let mut intel = Intel::default();
@@ -198,7 +243,10 @@ fn broken_and_deep_json_name_their_path() {
     };
     assert_eq!(path, "$.Event.Attribute[0].value");
     assert_eq!(*column, 68);
-    let deep = format!(r#"{{"Event": {}"#, "[".repeat(50_000));
+    // Deep nesting inside an attribute (built as a value) hits the depth
+    // limit; deep nesting where nothing is kept is skipped without
+    // recursion. Neither overflows the stack.
+    let deep = format!(r#"{{"Event": {{"Attribute": {}"#, "[".repeat(50_000));
     let e = import_reader(
         deep.as_bytes(),
         InputFormat::Misp,
@@ -208,4 +256,168 @@ fn broken_and_deep_json_name_their_path() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("recursion limit"), "{e}");
+    let skipped = format!(r#"{{"Event": {}"#, "[".repeat(50_000));
+    let e = import_reader(
+        skipped.as_bytes(),
+        InputFormat::Misp,
+        "s.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap_err();
+    let FormatError::Json { path, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(path, "$.Event[0]");
+}
+
+#[test]
+fn event_tags_after_the_attributes_reach_every_attribute() {
+    // MISP writes `Tag` after `Attribute` and `Object`: the event's malware
+    // and techniques must still reach the indicators read before them.
+    let doc = br#"{"Event": {"info": "late tags",
+        "Attribute": [{"type": "domain", "value": "late-tags.top", "to_ids": true},
+                      {"type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427f", "to_ids": true,
+                       "Tag": [{"name": "misp-galaxy:mitre-malware=\"SoreFang - S0516\""}]}],
+        "Object": [{"name": "file", "Attribute": [{"type": "filename", "value": "late.exe", "to_ids": true}]}],
+        "Tag": [{"name": "misp-galaxy:mitre-malware=\"WellMess - S0514\""},
+                {"name": "misp-galaxy:mitre-attack-pattern=\"Phishing - T1566\""}]}}"#;
+    let mut intel = Intel::default();
+    import_reader(
+        &doc[..],
+        InputFormat::Misp,
+        "late.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    let got: Vec<(&str, Option<&str>, &[String])> = intel
+        .items
+        .iter()
+        .map(|i| (i.ioc.value.as_str(), i.malware.as_deref(), &i.attack[..]))
+        .collect();
+    let t1566 = ["T1566".to_string()];
+    assert_eq!(
+        got,
+        [
+            ("late-tags.top", Some("WellMess"), &t1566[..]),
+            (
+                "d41d8cd98f00b204e9800998ecf8427f",
+                Some("SoreFang"),
+                &t1566[..]
+            ),
+            ("late.exe", Some("WellMess"), &t1566[..]),
+        ]
+    );
+}
+
+#[test]
+fn a_fault_keeps_the_attributes_before_it() {
+    let doc = br#"{"Event": {"info": "cut", "Attribute": [
+        {"type": "domain", "value": "before-fault.top", "to_ids": true},
+        {"type": "domain", "value": "after-fault.top", "to_ids": tru}]}}"#;
+    let mut intel = Intel::default();
+    let e = import_reader(
+        &doc[..],
+        InputFormat::Misp,
+        "cut.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap_err();
+    let FormatError::Json { path, kept, .. } = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(path, "$.Event.Attribute[1].to_ids");
+    assert_eq!(*kept, 1);
+    assert_eq!(pairs(&intel), [(IocKind::Domain, "before-fault.top")]);
+}
+
+/// An endless MISP event generated on the fly: `n` attributes of about
+/// 8 KiB each (the padding is a member the reader skips), then the
+/// event's tags.
+struct EventGen {
+    n: u64,
+    i: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl std::io::Read for EventGen {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            self.buf.clear();
+            self.pos = 0;
+            if self.i < self.n {
+                let (i, sep) = (self.i, if self.i == 0 { "" } else { "," });
+                let pad = "p".repeat(8000);
+                self.buf.extend_from_slice(
+                    format!(
+                        r#"{sep}{{"type":"domain","value":"host{i}.stream-test.top","to_ids":true,"x_pad":"{pad}"}}"#
+                    )
+                    .as_bytes(),
+                );
+                self.i += 1;
+            } else if !self.done {
+                self.buf.extend_from_slice(
+                    br#"], "Tag": [{"name": "misp-galaxy:mitre-malware=\"WellMess - S0514\""}]}}"#,
+                );
+                self.done = true;
+            }
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Peak resident memory of this process, in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_large_event_streams_in_bounded_memory() {
+    // 64 MiB of attributes: read whole, the event alone would take more
+    // than that; streamed, only the items (about 8,000 short values) stay.
+    let n = (64u64 << 20) / 8080;
+    let before = peak_rss_kib();
+    let mut intel = Intel::default();
+    let stats = import_reader(
+        EventGen {
+            n,
+            i: 0,
+            buf: br#"{"Event": {"info": "big", "Attribute": ["#.to_vec(),
+            pos: 0,
+            done: false,
+        },
+        InputFormat::Misp,
+        "big.json",
+        &ImportOptions::default(),
+        &mut intel,
+    )
+    .unwrap();
+    let grew_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    assert_eq!(stats.objects, n);
+    assert_eq!(intel.items.len() as u64, n);
+    assert!(stats.bytes > 60 << 20, "{} bytes", stats.bytes);
+    assert!(
+        intel
+            .items
+            .iter()
+            .all(|i| i.malware.as_deref() == Some("WellMess")),
+        "the closing tags reach every attribute"
+    );
+    assert!(
+        grew_mib < 32,
+        "peak RSS grew {grew_mib} MiB for {} MiB of input",
+        stats.bytes >> 20
+    );
 }

@@ -184,15 +184,19 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 }
 
-/// What [`stream_object`] does with one member of the top-level object.
+/// What [`stream_tree`] does with the value at a path.
 pub(crate) enum Member {
     /// Build it as a [`Value`] and hand it to the field callback.
     Keep,
     /// It is an array: hand each element to the element callback, one at a
-    /// time.
+    /// time (`null` is an empty array).
     Stream,
     /// Read past it without keeping it.
     Skip,
+    /// It is an object or array: decide for each of its members in turn,
+    /// and call the close callback at its end. A scalar found here goes to
+    /// the field callback.
+    Descend,
 }
 
 /// Whether to go on after an element.
@@ -203,61 +207,143 @@ pub(crate) enum Next {
     Stop,
 }
 
-type FieldFn<'a> = dyn FnMut(&str, Value) + 'a;
-type ElemFn<'a> = dyn FnMut(&str, u64, Value) -> Next + 'a;
-
-struct TopSeed<'a, 'b> {
-    t: &'a Tracker,
-    choose: &'a dyn Fn(&str) -> Member,
-    on_field: &'a RefCell<&'b mut FieldFn<'b>>,
-    on_elem: &'a RefCell<&'b mut ElemFn<'b>>,
+/// The callbacks of [`stream_tree`]. Each is given the path of the value
+/// (for an element, ending with its index).
+pub(crate) struct Walk<'c> {
+    /// What to do with the value at a path.
+    pub choose: &'c dyn Fn(&[Seg]) -> Member,
+    /// A kept value (or a scalar where a container was expected).
+    pub field: &'c mut dyn FnMut(&[Seg], Value),
+    /// One element of a streamed array.
+    pub elem: &'c mut dyn FnMut(&[Seg], Value) -> Next,
+    /// A descended object or array ended.
+    pub close: &'c mut dyn FnMut(&[Seg]),
 }
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
+/// Visits a container member by member, as [`Walk::choose`] says.
+struct TreeSeed<'s, 'c> {
+    t: &'s Tracker,
+    walk: &'s mut Walk<'c>,
+    /// The value must be an object (the root of STIX and KEV documents).
+    object_only: bool,
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<String>()? {
-            self.t.push(Seg::Key(k.clone()));
-            match (self.choose)(&k) {
-                Member::Keep => {
-                    let v = map.next_value_seed(ValueSeed(self.t))?;
-                    (self.on_field.borrow_mut())(&k, v);
-                }
-                Member::Stream => map.next_value_seed(ArraySeed {
-                    t: self.t,
-                    key: &k,
-                    on_elem: self.on_elem,
-                })?,
-                Member::Skip => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            self.t.pop();
+impl<'s, 'c> TreeSeed<'s, 'c> {
+    fn child(&mut self) -> TreeSeed<'_, 'c> {
+        TreeSeed {
+            t: self.t,
+            walk: &mut *self.walk,
+            object_only: false,
         }
+    }
+
+    fn array(&mut self) -> ArraySeed<'_, 'c> {
+        ArraySeed {
+            t: self.t,
+            walk: &mut *self.walk,
+        }
+    }
+
+    fn scalar<E>(self, v: Value) -> Result<(), E> {
+        (self.walk.field)(&self.t.path.borrow(), v);
         Ok(())
     }
 }
 
-struct ArraySeed<'a, 'b> {
-    t: &'a Tracker,
-    key: &'a str,
-    on_elem: &'a RefCell<&'b mut ElemFn<'b>>,
+impl<'de> DeserializeSeed<'de> for TreeSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.object_only {
+            d.deserialize_map(self)
+        } else {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for TreeSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.scalar(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.scalar(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.scalar(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.scalar(Value::String(v.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.scalar(Value::Null)
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        self.t.enter()?;
+        while let Some(k) = map.next_key::<String>()? {
+            self.t.push(Seg::Key(k));
+            let what = (self.walk.choose)(&self.t.path.borrow());
+            match what {
+                Member::Keep => {
+                    let v = map.next_value_seed(ValueSeed(self.t))?;
+                    (self.walk.field)(&self.t.path.borrow(), v);
+                }
+                Member::Stream => map.next_value_seed(self.array())?,
+                Member::Skip => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Member::Descend => map.next_value_seed(self.child())?,
+            }
+            self.t.pop();
+        }
+        (self.walk.close)(&self.t.path.borrow());
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        self.t.enter()?;
+        let mut i = 0u64;
+        loop {
+            self.t.push(Seg::Index(i));
+            let what = (self.walk.choose)(&self.t.path.borrow());
+            let more = match what {
+                Member::Keep => match seq.next_element_seed(ValueSeed(self.t))? {
+                    Some(v) => {
+                        (self.walk.field)(&self.t.path.borrow(), v);
+                        true
+                    }
+                    None => false,
+                },
+                Member::Stream => seq.next_element_seed(self.array())?.is_some(),
+                Member::Skip => seq.next_element::<IgnoredAny>()?.is_some(),
+                Member::Descend => seq.next_element_seed(self.child())?.is_some(),
+            };
+            self.t.pop();
+            if !more {
+                break;
+            }
+            i += 1;
+        }
+        (self.walk.close)(&self.t.path.borrow());
+        Ok(())
+    }
+}
+
+/// Hands each element of an array to [`Walk::elem`].
+struct ArraySeed<'s, 'c> {
+    t: &'s Tracker,
+    walk: &'s mut Walk<'c>,
 }
 
 impl<'de> DeserializeSeed<'de> for ArraySeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+        d.deserialize_any(self)
     }
 }
 
@@ -265,6 +351,9 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON array")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0u64;
@@ -274,11 +363,11 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
                 self.t.pop();
                 return Ok(());
             };
-            let next = (self.on_elem.borrow_mut())(self.key, i, v);
+            let next = (self.walk.elem)(&self.t.path.borrow(), v);
             self.t.pop();
             if let Next::Stop = next {
                 self.t.stopped.set(true);
-                // Unwinds the parse; recognised by `stream_object`.
+                // Unwinds the parse; recognised by `stream_tree`.
                 return Err(A::Error::custom("stopped"));
             }
             i += 1;
@@ -286,15 +375,16 @@ impl<'de> Visitor<'de> for ArraySeed<'_, '_> {
     }
 }
 
-/// Reads a document whose root is an object, building the members `choose`
-/// says to keep and streaming the arrays it says to stream. Returns the
-/// bytes read.
-pub(crate) fn stream_object<R: Read>(
+/// Reads a JSON document as `walk` says: descending into the containers it
+/// names, building the values it keeps and streaming the arrays it
+/// streams, so memory is bounded by the largest kept value or element,
+/// never by the file. The root is descended into; with `object_only` it
+/// must be an object. Returns the bytes read.
+pub(crate) fn stream_tree<R: Read>(
     reader: R,
     max_depth: usize,
-    choose: &dyn Fn(&str) -> Member,
-    on_field: &mut FieldFn<'_>,
-    on_elem: &mut ElemFn<'_>,
+    object_only: bool,
+    walk: &mut Walk<'_>,
 ) -> Result<u64, JsonBreak> {
     let count = Rc::new(Cell::new(0));
     let counting = Counting {
@@ -303,14 +393,10 @@ pub(crate) fn stream_object<R: Read>(
     };
     let t = Tracker::new(max_depth);
     let mut de = serde_json::Deserializer::from_reader(counting);
-    // Two-lifetime juggling is avoided by erasing to the shortest one.
-    let on_field: &RefCell<&mut FieldFn<'_>> = &RefCell::new(on_field);
-    let on_elem: &RefCell<&mut ElemFn<'_>> = &RefCell::new(on_elem);
-    let r = TopSeed {
+    let r = TreeSeed {
         t: &t,
-        choose,
-        on_field,
-        on_elem,
+        walk,
+        object_only,
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
@@ -321,20 +407,39 @@ pub(crate) fn stream_object<R: Read>(
     }
 }
 
-/// Reads a whole JSON document into a [`Value`], naming the path of any
-/// fault.
-pub(crate) fn read_value<R: Read>(reader: R, max_depth: usize) -> Result<Value, JsonBreak> {
-    let count = Rc::new(Cell::new(0));
-    let counting = Counting {
-        inner: io::BufReader::with_capacity(64 * 1024, reader),
-        count: count.clone(),
+/// Reads a document whose root is an object, building the top-level members
+/// `choose` says to keep and streaming the arrays it says to stream
+/// (`Descend` is read as `Skip` here). Returns the bytes read.
+pub(crate) fn stream_object<R: Read>(
+    reader: R,
+    max_depth: usize,
+    choose: &dyn Fn(&str) -> Member,
+    on_field: &mut dyn FnMut(&str, Value),
+    on_elem: &mut dyn FnMut(&str, u64, Value) -> Next,
+) -> Result<u64, JsonBreak> {
+    let choose_path = |p: &[Seg]| match p {
+        [Seg::Key(k)] => match choose(k) {
+            Member::Descend => Member::Skip,
+            m => m,
+        },
+        _ => Member::Skip,
     };
-    let t = Tracker::new(max_depth);
-    let mut de = serde_json::Deserializer::from_reader(counting);
-    let r = ValueSeed(&t)
-        .deserialize(&mut de)
-        .and_then(|v| de.end().map(|()| v));
-    r.map_err(|e| to_break(e, &t, count.get()))
+    let mut field = |p: &[Seg], v: Value| {
+        if let [Seg::Key(k)] = p {
+            on_field(k, v);
+        }
+    };
+    let mut elem = |p: &[Seg], v: Value| match p {
+        [Seg::Key(k), Seg::Index(i)] => on_elem(k, *i, v),
+        _ => Next::Continue,
+    };
+    let mut walk = Walk {
+        choose: &choose_path,
+        field: &mut field,
+        elem: &mut elem,
+        close: &mut |_: &[Seg]| {},
+    };
+    stream_tree(reader, max_depth, true, &mut walk)
 }
 
 fn to_break(e: serde_json::Error, t: &Tracker, offset: u64) -> JsonBreak {
@@ -369,10 +474,21 @@ pub(crate) fn str_of<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
+    /// Reads a document keeping every member of the root.
+    fn keep_all(doc: &[u8]) -> Result<u64, JsonBreak> {
+        let mut walk = Walk {
+            choose: &|_: &[Seg]| Member::Keep,
+            field: &mut |_, _| {},
+            elem: &mut |_, _| Next::Continue,
+            close: &mut |_| {},
+        };
+        stream_tree(doc, 128, false, &mut walk)
+    }
+
     #[test]
     fn names_the_path_of_a_fault() {
         let doc = br#"{"a": [1, {"b": "ok", "c": "bad \q"}]}"#;
-        let e = read_value(&doc[..], 128).unwrap_err();
+        let e = keep_all(&doc[..]).unwrap_err();
         assert_eq!(e.path.to_string(), "$.a[1].c");
         assert_eq!(e.line, 1);
         assert!(e.message.contains("escape"), "{}", e.message);
@@ -381,7 +497,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_an_overflow() {
         let doc = "[".repeat(100_000);
-        let e = read_value(doc.as_bytes(), 128).unwrap_err();
+        let e = keep_all(doc.as_bytes()).unwrap_err();
         assert!(e.message.contains("recursion limit") || e.message.contains("nesting"));
     }
 
@@ -408,6 +524,61 @@ mod tests {
         .unwrap();
         assert_eq!(fields, vec![("x".to_string(), Value::from(1))]);
         assert_eq!(elems, vec![(0, Value::from(10)), (1, Value::from(20))]);
+    }
+
+    #[test]
+    fn descends_keeps_streams_and_closes_by_path() {
+        let doc = br#"{"r": [{"E": {"a": [1, 2], "k": "v", "s": {"x": 1}}}, {"E": "flat"}, {"E": {"a": null}}], "z": 0}"#;
+        let events = RefCell::new(Vec::<String>::new());
+        let log = |e: String| events.borrow_mut().push(e);
+        let path = |p: &[Seg]| JsonPath(p.to_vec()).to_string();
+        let choose = |p: &[Seg]| match p.last() {
+            Some(Seg::Key(k)) if k == "r" || k == "E" => Member::Descend,
+            Some(Seg::Index(_)) if p.len() == 2 => Member::Descend,
+            Some(Seg::Key(k)) if k == "a" => Member::Stream,
+            Some(Seg::Key(k)) if k == "k" => Member::Keep,
+            _ => Member::Skip,
+        };
+        let mut walk = Walk {
+            choose: &choose,
+            field: &mut |p, v| log(format!("field {} {v}", path(p))),
+            elem: &mut |p, v| {
+                log(format!("elem {} {v}", path(p)));
+                Next::Continue
+            },
+            close: &mut |p| log(format!("close {}", path(p))),
+        };
+        let n = stream_tree(&doc[..], 128, false, &mut walk).unwrap();
+        assert_eq!(n, doc.len() as u64);
+        assert_eq!(
+            events.into_inner(),
+            [
+                "elem $.r[0].E.a[0] 1",
+                "elem $.r[0].E.a[1] 2",
+                "field $.r[0].E.k \"v\"",
+                "close $.r[0].E",
+                "close $.r[0]",
+                "field $.r[1].E \"flat\"",
+                "close $.r[1]",
+                "close $.r[2].E",
+                "close $.r[2]",
+                "close $.r",
+                "close $",
+            ]
+        );
+        // With `object_only`, a root that is not an object is an error.
+        let mut walk = Walk {
+            choose: &choose,
+            field: &mut |_, _| {},
+            elem: &mut |_, _| Next::Continue,
+            close: &mut |_| {},
+        };
+        let e = stream_tree(&b"[1]"[..], 128, true, &mut walk).unwrap_err();
+        assert!(
+            e.message.contains("expected a JSON object"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

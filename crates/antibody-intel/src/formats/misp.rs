@@ -2,16 +2,21 @@
 //! and bare event objects (attributes, object attributes, tags and galaxy
 //! clusters), and export of a pack as one event.
 //!
-//! A MISP event is read whole (events are documents, not streams), through
-//! the same path-tracking reader as STIX, so a fault names its JSON path
-//! and nesting is bounded.
+//! Events are streamed through the same path-tracking reader as STIX:
+//! attributes and objects are read one at a time (a feed event can hold
+//! hundreds of thousands), so memory is bounded by the largest attribute,
+//! a fault names its JSON path, and what came before a fault is kept.
+//! Event tags and galaxies may come after the attributes (MISP writes
+//! `Tag` last): what they say about the event's malware and techniques is
+//! given to the event's indicators when the event ends.
 
-use super::jsonpath::{read_value, str_of};
+use super::jsonpath::{JsonPath, Member, Next, Seg, Walk, str_of, stream_tree};
 use super::{FormatError, Meta, Sink, is_technique_id};
 use crate::model::{EntityKind, IocKind};
 use antibody_core::pack::{IndicatorType, Pack};
 use antibody_core::severity::{Confidence, Severity};
 use serde_json::{Value, json};
+use std::cell::RefCell;
 use std::io::{Read, Write};
 
 /// What a MISP attribute type says about its value.
@@ -91,80 +96,216 @@ pub(crate) fn misp_type(t: &str) -> MispType {
     }
 }
 
-pub(crate) fn import(r: impl Read, sink: &mut Sink<'_>) -> Result<(), FormatError> {
-    let doc = read_value(r, sink.opts.max_depth).map_err(|b| sink.json_error(b))?;
-    let mut events: Vec<(String, &Value)> = Vec::new();
-    if let Some(resp) = doc.get("response").and_then(Value::as_array) {
-        for (i, e) in resp.iter().enumerate() {
-            match e.get("Event") {
-                Some(ev) => events.push((format!("$.response[{i}].Event"), ev)),
-                None => events.push((format!("$.response[{i}]"), e)),
+/// Whether the value at `p` is an event object: the root (a bare event),
+/// `$.Event`, `$.response[i]` or `$.response[i].Event`.
+fn is_event(p: &[Seg]) -> bool {
+    match p {
+        [] => true,
+        [Seg::Key(k)] => k == "Event",
+        [Seg::Key(r), Seg::Index(_)] => r == "response",
+        [Seg::Key(r), Seg::Index(_), Seg::Key(e)] => r == "response" && e == "Event",
+        _ => false,
+    }
+}
+
+/// What the reader does with the value at `p`.
+fn choose(p: &[Seg]) -> Member {
+    match p {
+        [Seg::Key(k)] if k == "Event" || k == "response" => return Member::Descend,
+        [Seg::Key(r), Seg::Index(_)] if r == "response" => return Member::Descend,
+        [Seg::Key(r), Seg::Index(_), Seg::Key(e)] if r == "response" && e == "Event" => {
+            return Member::Descend;
+        }
+        _ => {}
+    }
+    match p.split_last() {
+        Some((Seg::Key(k), parent)) if is_event(parent) => match k.as_str() {
+            "Attribute" | "Object" => Member::Stream,
+            "info" | "date" | "Orgc" | "Org" | "Tag" | "Galaxy" => Member::Keep,
+            _ => Member::Skip,
+        },
+        _ => Member::Skip,
+    }
+}
+
+/// The event being read.
+struct Event {
+    /// Its path, as segments and printed.
+    at: Vec<Seg>,
+    path: String,
+    info: String,
+    /// Malware and techniques its tags and galaxies name.
+    ctx: Meta,
+    /// Its first item in the sink.
+    first_item: usize,
+}
+
+/// Import state shared by the reader's callbacks.
+struct Reader<'s, 'a> {
+    sink: &'s mut Sink<'a>,
+    event: Option<Event>,
+    events: usize,
+    /// Objects were read or a member that only MISP has was seen.
+    recognised: bool,
+}
+
+impl Reader<'_, '_> {
+    /// The event at `at`, starting it (and ending the one before) when new.
+    fn event_at(&mut self, at: &[Seg]) -> &mut Event {
+        if self.event.as_ref().is_none_or(|e| e.at != at) {
+            self.end_event();
+            self.recognised = true;
+            self.events += 1;
+            self.event = Some(Event {
+                at: at.to_vec(),
+                path: JsonPath(at.to_vec()).to_string(),
+                info: String::new(),
+                ctx: Meta::default(),
+                first_item: self.sink.intel.items.len(),
+            });
+        }
+        self.event.as_mut().expect("just set")
+    }
+
+    /// Gives the event's malware and techniques to its indicators.
+    fn end_event(&mut self) {
+        let Some(ev) = self.event.take() else {
+            return;
+        };
+        for item in &mut self.sink.intel.items[ev.first_item..] {
+            if item.malware.is_none() {
+                item.malware.clone_from(&ev.ctx.malware);
+            }
+            for t in &ev.ctx.attack {
+                if !item.attack.contains(t) {
+                    item.attack.push(t.clone());
+                }
             }
         }
-    } else if let Some(ev) = doc.get("Event") {
-        events.push(("$.Event".into(), ev));
-    } else if doc.get("Attribute").is_some() || doc.get("info").is_some() {
-        events.push(("$".into(), &doc));
-    } else {
+    }
+
+    fn field(&mut self, p: &[Seg], v: Value) {
+        let Some((last, parent)) = p.split_last() else {
+            // A root that is not an object.
+            return;
+        };
+        if is_event(p) {
+            // An event where an object was expected.
+            self.recognised = true;
+            self.sink.problem(
+                &JsonPath(p.to_vec()).to_string(),
+                "the event is not a JSON object",
+            );
+            return;
+        }
+        let Seg::Key(key) = last else {
+            return;
+        };
+        let first = {
+            self.event_at(parent);
+            self.events == 1
+        };
+        let ev = self.event.as_mut().expect("started above");
+        let sink = &mut *self.sink;
+        match key.as_str() {
+            "info" => {
+                if let Some(info) = v.as_str() {
+                    ev.info = info.to_string();
+                    if first && !info.trim().is_empty() {
+                        sink.doc().title = info.to_string();
+                    }
+                }
+            }
+            "date" if first => {
+                sink.doc().date = v.as_str().and_then(|s| s.get(..10)).map(str::to_string);
+            }
+            "Orgc" | "Org" if first => {
+                if let Some(name) = str_of(&v, "name")
+                    && (key == "Orgc" || sink.doc().publisher.is_none())
+                {
+                    sink.doc().publisher = Some(name.to_string());
+                }
+            }
+            "Tag" => tags(
+                sink,
+                &format!("{}.Tag", ev.path),
+                Some(&v),
+                &ev.info,
+                &mut ev.ctx,
+            ),
+            "Galaxy" => galaxies(sink, &ev.path, &v, &ev.info, &mut ev.ctx),
+            _ => {}
+        }
+    }
+
+    fn elem(&mut self, p: &[Seg], v: Value) -> Next {
+        let [at @ .., Seg::Key(list), Seg::Index(i)] = p else {
+            return Next::Continue;
+        };
+        let ev_path = self.event_at(at).path.clone();
+        if list == "Attribute" {
+            if !attribute(self.sink, &format!("{ev_path}.Attribute[{i}]"), &v) {
+                return Next::Stop;
+            }
+            return Next::Continue;
+        }
+        let attrs = v.get("Attribute").and_then(Value::as_array);
+        for (k, a) in attrs.into_iter().flatten().enumerate() {
+            let path = format!("{ev_path}.Object[{i}].Attribute[{k}]");
+            if !attribute(self.sink, &path, a) {
+                return Next::Stop;
+            }
+        }
+        Next::Continue
+    }
+}
+
+pub(crate) fn import(r: impl Read, sink: &mut Sink<'_>) -> Result<(), FormatError> {
+    let max_depth = sink.opts.max_depth;
+    let reader = RefCell::new(Reader {
+        sink,
+        event: None,
+        events: 0,
+        recognised: false,
+    });
+    let res = {
+        let mut walk = Walk {
+            choose: &|p: &[Seg]| {
+                if matches!(p, [Seg::Key(k)] if k == "Event" || k == "response") {
+                    reader.borrow_mut().recognised = true;
+                }
+                choose(p)
+            },
+            field: &mut |p, v| reader.borrow_mut().field(p, v),
+            elem: &mut |p, v| reader.borrow_mut().elem(p, v),
+            close: &mut |p| {
+                let mut r = reader.borrow_mut();
+                if r.event.as_ref().is_some_and(|e| e.at == p) {
+                    r.end_event();
+                }
+            },
+        };
+        stream_tree(r, max_depth, false, &mut walk)
+    };
+    let mut reader = reader.into_inner();
+    // What was read before a fault is kept, with its event's tags so far.
+    reader.end_event();
+    let sink = reader.sink;
+    let bytes = res.map_err(|b| sink.json_error(b))?;
+    sink.add_bytes(bytes);
+    if !reader.recognised {
         return Err(FormatError::Format {
             file: sink.name.clone(),
             message: "not a MISP event: no \"Event\", \"response\" or \"Attribute\" member".into(),
         });
     }
-    for (n, (path, ev)) in events.into_iter().enumerate() {
-        if !ev.is_object() {
-            sink.problem(&path, "the event is not a JSON object");
-            continue;
-        }
-        if n == 0 {
-            let d = sink.doc();
-            if let Some(info) = str_of(ev, "info").filter(|s| !s.trim().is_empty()) {
-                d.title = info.to_string();
-            }
-            d.date = str_of(ev, "date")
-                .and_then(|s| s.get(..10))
-                .map(str::to_string);
-            d.publisher = ev
-                .get("Orgc")
-                .or_else(|| ev.get("Org"))
-                .and_then(|o| str_of(o, "name"))
-                .map(str::to_string);
-        }
-        if !event(sink, &path, ev) {
-            break;
-        }
-    }
     Ok(())
 }
 
-/// Reads one event; false once the object limit stops the file.
-fn event(sink: &mut Sink<'_>, path: &str, ev: &Value) -> bool {
-    let info = str_of(ev, "info").unwrap_or("");
-    let mut ctx = Meta::default();
-    tags(sink, &format!("{path}.Tag"), ev.get("Tag"), info, &mut ctx);
-    galaxies(sink, path, ev, info, &mut ctx);
-    let attrs = ev.get("Attribute").and_then(Value::as_array);
-    for (i, a) in attrs.into_iter().flatten().enumerate() {
-        if !attribute(sink, &format!("{path}.Attribute[{i}]"), a, &ctx) {
-            return false;
-        }
-    }
-    let objects = ev.get("Object").and_then(Value::as_array);
-    for (j, o) in objects.into_iter().flatten().enumerate() {
-        let attrs = o.get("Attribute").and_then(Value::as_array);
-        for (k, a) in attrs.into_iter().flatten().enumerate() {
-            if !attribute(sink, &format!("{path}.Object[{j}].Attribute[{k}]"), a, &ctx) {
-                return false;
-            }
-        }
-    }
-    true
-}
-
-/// Galaxy clusters attached to the event, read like tags.
-fn galaxies(sink: &mut Sink<'_>, path: &str, ev: &Value, info: &str, ctx: &mut Meta) {
-    let gals = ev.get("Galaxy").and_then(Value::as_array);
-    for (g, gal) in gals.into_iter().flatten().enumerate() {
+/// Galaxy clusters attached to the event (its `Galaxy` list), read like
+/// tags.
+fn galaxies(sink: &mut Sink<'_>, path: &str, gals: &Value, info: &str, ctx: &mut Meta) {
+    for (g, gal) in gals.as_array().into_iter().flatten().enumerate() {
         let ty = str_of(gal, "type").unwrap_or("");
         let clusters = gal.get("GalaxyCluster").and_then(Value::as_array);
         for (c, cl) in clusters.into_iter().flatten().enumerate() {
@@ -269,7 +410,7 @@ fn truthy(v: Option<&Value>) -> bool {
 }
 
 /// Reads one attribute; false once the object limit stops the file.
-fn attribute(sink: &mut Sink<'_>, path: &str, a: &Value, event_ctx: &Meta) -> bool {
+fn attribute(sink: &mut Sink<'_>, path: &str, a: &Value) -> bool {
     if !sink.count_object(path) {
         return false;
     }
@@ -298,12 +439,6 @@ fn attribute(sink: &mut Sink<'_>, path: &str, a: &Value, event_ctx: &Meta) -> bo
         comment.unwrap_or(""),
         &mut meta,
     );
-    meta.malware = meta.malware.or_else(|| event_ctx.malware.clone());
-    for t in &event_ctx.attack {
-        if !meta.attack.contains(t) {
-            meta.attack.push(t.clone());
-        }
-    }
     let vpath = format!("{path}.value");
     let split = || value.split_once('|').map(|(x, y)| (x.trim(), y.trim()));
     let ip_kind = |v: &str| {

@@ -475,6 +475,12 @@ impl<'a> Sink<'a> {
     }
 
     /// Adds an entity or merges it with the one of the same kind and id.
+    ///
+    /// An actor, malware or tool that arrives without an ATT&CK id (a MISP
+    /// galaxy tag `threat-actor="Cozy Bear"`, a STIX intrusion set without
+    /// external references) is looked up by its name, then its aliases, in
+    /// the ATT&CK table: found, it takes the ATT&CK id and name, so the same
+    /// actor from prose, STIX and MISP is one entity (`G0016`).
     pub fn entity(
         &mut self,
         kind: EntityKind,
@@ -483,6 +489,13 @@ impl<'a> Sink<'a> {
         mentions: &[&str],
         sentence: &str,
     ) {
+        let attack_entry = (!antibody_core::pack::is_attack_id(id))
+            .then(|| attack_lookup(kind, std::iter::once(name).chain(mentions.iter().copied())))
+            .flatten();
+        let (id, name, given) = match attack_entry {
+            Some(e) => (e.id.as_str(), e.name.as_str(), Some(name)),
+            None => (id, name, None),
+        };
         let key = (kind, id.to_string());
         let i = match self.entity_index.get(&key) {
             Some(&i) => i,
@@ -502,7 +515,7 @@ impl<'a> Sink<'a> {
         };
         let e = &mut self.intel.entities[i];
         e.count += 1;
-        for m in std::iter::once(&name).chain(mentions) {
+        for m in std::iter::once(&name).chain(given.as_ref()).chain(mentions) {
             // A hostile feed could list endless aliases: keep a few.
             if !m.is_empty() && e.mentions.len() < 64 && !e.mentions.iter().any(|x| x == m) {
                 e.mentions.push(m.to_string());
@@ -573,6 +586,43 @@ fn slug(s: &str) -> String {
 /// Whether `id` is an ATT&CK technique id (`T1566`, `T1566.001`).
 pub(crate) fn is_technique_id(id: &str) -> bool {
     id.starts_with('T') && !id.starts_with("TA") && antibody_core::pack::is_attack_id(id)
+}
+
+/// The ATT&CK object of a matching kind that bears one of `names`: a group
+/// for an actor, software (malware or tool: feeds disagree on which) for
+/// malware and tools. Other entity kinds have no ATT&CK object.
+fn attack_lookup<'n>(
+    kind: EntityKind,
+    names: impl Iterator<Item = &'n str>,
+) -> Option<&'static crate::attack::Entry> {
+    use crate::attack::EntryKind as K;
+    let fits = |k: K| match kind {
+        EntityKind::Actor => k == K::Group,
+        EntityKind::Malware | EntityKind::Tool => matches!(k, K::Malware | K::Tool),
+        _ => false,
+    };
+    if !fits(K::Group) && !fits(K::Malware) {
+        return None;
+    }
+    let table = crate::attack::table();
+    for n in names {
+        let mut hits = table.resolve_all(n).filter(|e| fits(e.kind));
+        if let Some(first) = hits.next() {
+            // Prefer the object of exactly this kind (malware vs tool).
+            let exact = |e: &&crate::attack::Entry| match kind {
+                EntityKind::Tool => e.kind == K::Tool,
+                EntityKind::Malware => e.kind == K::Malware,
+                _ => true,
+            };
+            return Some(
+                std::iter::once(first)
+                    .chain(hits)
+                    .find(exact)
+                    .unwrap_or(first),
+            );
+        }
+    }
+    None
 }
 
 #[cfg(test)]
