@@ -55,60 +55,65 @@ pub(crate) enum Named {
     File,
 }
 
+/// Words that name a digest, with what they make it. Order matters for
+/// ties at the same position: JA3 before certificate before file.
+const NAMING_WORDS: &[(&str, Named)] = &[
+    ("ja3", Named::Ja3),
+    ("certificate", Named::Certificate),
+    ("cert ", Named::Certificate),
+    ("cert:", Named::Certificate),
+    ("thumbprint", Named::Certificate),
+    ("x509", Named::Certificate),
+    ("x.509", Named::Certificate),
+    ("ssl fingerprint", Named::Certificate),
+    // Digest names (`SHA-1`, `hash`) fit certificates too: only words about
+    // files take a digest back from a certificate or JA3.
+    ("file", Named::File),
+    ("sample", Named::File),
+    ("payload", Named::File),
+    ("binary", Named::File),
+    ("executable", Named::File),
+    ("implant", Named::File),
+    ("dropper", Named::File),
+    ("loader", Named::File),
+];
+
+/// The naming words of [`NAMING_WORDS`] as one case-insensitive automaton:
+/// every hash in a text looks at its context, so one pass replaces a
+/// search per word.
+fn naming_words() -> &'static aho_corasick::AhoCorasick {
+    static AC: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(NAMING_WORDS.iter().map(|(w, _)| w))
+            .expect("fixed word list builds")
+    })
+}
+
 /// Looks at the context before a digest (same sentence, nearest keyword
 /// wins) and, if none, the context after it.
 pub(crate) fn named(before: &str, after: &str) -> Named {
-    let last = |s: &str| -> Option<(usize, Named)> {
-        let l = s.to_ascii_lowercase();
-        let mut best: Option<(usize, Named)> = None;
-        let mut see = |pos: Option<usize>, n: Named| {
-            if let Some(p) = pos
-                && best.is_none_or(|b| p > b.0)
-            {
-                best = Some((p, n));
-            }
-        };
-        see(l.rfind("ja3"), Named::Ja3);
-        for w in [
-            "certificate",
-            "cert ",
-            "cert:",
-            "thumbprint",
-            "x509",
-            "x.509",
-            "ssl fingerprint",
-        ] {
-            see(l.rfind(w), Named::Certificate);
-        }
-        // Digest names (`SHA-1`, `hash`) fit certificates too: only words
-        // about files take a digest back from a certificate or JA3.
-        for w in [
-            "file",
-            "sample",
-            "payload",
-            "binary",
-            "executable",
-            "implant",
-            "dropper",
-            "loader",
-        ] {
-            see(l.rfind(w), Named::File);
-        }
-        best
-    };
-    if let Some((_, n)) = last(before) {
-        return n;
+    let ac = naming_words();
+    // The last word before (latest start; on a tie, the earlier entry).
+    let last = ac
+        .find_overlapping_iter(before)
+        .map(|m| (m.start(), std::cmp::Reverse(m.pattern().as_usize())))
+        .max();
+    if let Some((_, std::cmp::Reverse(i))) = last {
+        return NAMING_WORDS[i].1;
     }
-    let a = after.to_ascii_lowercase();
-    let first = [
-        ("ja3", Named::Ja3),
-        ("certificate", Named::Certificate),
-        ("thumbprint", Named::Certificate),
-    ]
-    .into_iter()
-    .filter_map(|(w, n)| a.find(w).map(|p| (p, n)))
-    .min_by_key(|x| x.0);
-    first.map_or(Named::File, |x| x.1)
+    // After: the first of JA3, certificate or thumbprint; a file otherwise.
+    ac.find_overlapping_iter(after)
+        .filter(|m| {
+            matches!(
+                NAMING_WORDS[m.pattern().as_usize()].0,
+                "ja3" | "certificate" | "thumbprint"
+            )
+        })
+        .map(|m| (m.start(), m.pattern().as_usize()))
+        .min()
+        .map_or(Named::File, |(_, i)| NAMING_WORDS[i].1)
 }
 
 /// `blocksize:hash:hash` with base64 hash parts.

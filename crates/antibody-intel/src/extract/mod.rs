@@ -333,7 +333,12 @@ impl Extractor {
                 }
             };
             let last = eof && cut == buf.len();
-            let text = String::from_utf8_lossy(&buf[..cut]);
+            // `from_utf8` checks ASCII a word at a time; the lossy decoder
+            // only runs on windows that hold invalid bytes.
+            let text = match std::str::from_utf8(&buf[..cut]) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(&buf[..cut]),
+            };
             let lossless = matches!(text, std::borrow::Cow::Borrowed(_));
             let done = self.window(&text, base, last || !lossless, session);
             let mut consumed = if lossless { done } else { cut };

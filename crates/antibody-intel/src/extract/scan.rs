@@ -444,12 +444,31 @@ fn after(t: &str, e: usize, n: usize) -> &str {
 /// The current sentence's text before `s`, for naming a digest.
 fn sentence_before(t: &str, s: usize) -> &str {
     let bef = before(t, s, 160);
-    let cut = [". ", ".\n", "\n\n"]
-        .iter()
-        .filter_map(|p| bef.rfind(p).map(|x| x + p.len()))
-        .max()
-        .unwrap_or(0);
-    &bef[cut..]
+    &bef[after_last(bef, &[". ", ".\n", "\n\n"])..]
+}
+
+/// Where the text after the last occurrence of any of `seps` in `s`
+/// starts (the largest end of an occurrence), 0 when none occurs. One
+/// backward pass instead of a search per separator: this runs for every
+/// dotted quad and digest. Separators start with an ASCII byte, so the
+/// result is a character boundary.
+fn after_last(s: &str, seps: &[&str]) -> usize {
+    let b = s.as_bytes();
+    let longest = seps.iter().map(|p| p.len()).max().unwrap_or(0);
+    let mut best = 0;
+    let mut i = b.len();
+    while i > 0 {
+        i -= 1;
+        if i + longest <= best {
+            break;
+        }
+        for p in seps {
+            if b[i..].starts_with(p.as_bytes()) {
+                best = best.max(i + p.len());
+            }
+        }
+    }
+    best
 }
 
 fn hash(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
@@ -504,11 +523,7 @@ fn ipv6_token(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
 fn version_context(t: &str, s: usize) -> bool {
     let bef = before(t, s, 100);
     // Same sentence and list item, across a wrapped line.
-    let bef = ["\n\n", "\n-", "\n*", "\n•", ". "]
-        .iter()
-        .filter_map(|p| bef.rfind(p).map(|x| x + p.len()))
-        .max()
-        .map_or(bef, |cut| &bef[cut..]);
+    let bef = &bef[after_last(bef, &["\n\n", "\n-", "\n*", "\n•", ". "])..];
     bef.split_whitespace().rev().take(7).any(|word| {
         let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '§');
         VERSION_WORDS.iter().any(|v| v.eq_ignore_ascii_case(w))
@@ -711,6 +726,24 @@ fn dotted(r: &Refanged, s: usize, e: usize, out: &mut Vec<Cand>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn after_last_finds_the_latest_end_of_any_separator() {
+        let seps = &["\n\n", "\n•", ". "];
+        assert_eq!(after_last("no separator here", seps), 0);
+        assert_eq!(after_last("One. Two. three", seps), 10);
+        // A longer separator starting earlier can end later.
+        assert_eq!(after_last("a. \n• b", seps), "a. \n•".len());
+        assert_eq!(after_last("x\n\n", seps), 3);
+        for s in ["ab. cd\n\nef", "\n\n\n", ". . .", "é. ü\n• ß"] {
+            let want = seps
+                .iter()
+                .filter_map(|p| s.rfind(p).map(|x| x + p.len()))
+                .max()
+                .unwrap_or(0);
+            assert_eq!(after_last(s, seps), want, "{s:?}");
+        }
+    }
 
     #[test]
     fn trimming() {
