@@ -1,16 +1,12 @@
 //! KEV, CSV and plain-list import.
 
+mod support;
+
 use antibody_intel::formats::{
     CsvMap, FormatError, ImportOptions, InputFormat, import_path, import_reader,
 };
 use antibody_intel::{Intel, IocKind};
-use std::path::Path;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/formats")
-        .join(name)
-}
+use support::fixture;
 
 fn pairs(intel: &Intel) -> Vec<(IocKind, &str)> {
     intel

@@ -1,16 +1,32 @@
 //! MISP event import: attributes, object attributes, composite types,
 //! tags and galaxies, the three document shapes, and bad input.
 
+mod support;
+
 use antibody_intel::formats::{
-    FormatError, ImportOptions, InputFormat, import_path, import_reader,
+    FormatError, ImportOptions, ImportStats, InputFormat, import_path, import_reader,
 };
 use antibody_intel::{EntityKind, Flag, Intel, IocKind};
-use std::path::Path;
+use support::fixture;
 
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/formats")
-        .join(name)
+/// Imports a MISP document given in the test.
+fn import_misp(doc: &[u8], intel: &mut Intel) -> Result<ImportStats, FormatError> {
+    import_reader(
+        doc,
+        InputFormat::Misp,
+        "event.json",
+        &ImportOptions::default(),
+        intel,
+    )
+}
+
+/// Kind, id and name of each entity.
+fn entities(intel: &Intel) -> Vec<(EntityKind, &str, &str)> {
+    intel
+        .entities
+        .iter()
+        .map(|e| (e.kind, e.id.as_str(), e.name.as_str()))
+        .collect()
 }
 
 fn pairs(intel: &Intel) -> Vec<(IocKind, &str)> {
@@ -83,13 +99,8 @@ fn event_attributes_objects_and_tags() {
         ("$.Event.Attribute[15]", "attribute without a value")
     );
 
-    let ents: Vec<(EntityKind, &str, &str)> = intel
-        .entities
-        .iter()
-        .map(|e| (e.kind, e.id.as_str(), e.name.as_str()))
-        .collect();
     assert_eq!(
-        ents,
+        entities(&intel),
         [
             (EntityKind::Actor, "G0016", "APT29"),
             (EntityKind::Malware, "S0514", "WellMess")
@@ -162,21 +173,9 @@ fn galaxy_names_without_ids_resolve_through_attack() {
         {"name": "misp-galaxy:threat-actor=\"Unheard Of Panda\""}
     ], "Attribute": []}}"#;
     let mut intel = Intel::default();
-    import_reader(
-        &doc[..],
-        InputFormat::Misp,
-        "aliases.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap();
-    let ents: Vec<(EntityKind, &str, &str)> = intel
-        .entities
-        .iter()
-        .map(|e| (e.kind, e.id.as_str(), e.name.as_str()))
-        .collect();
+    import_misp(&doc[..], &mut intel).unwrap();
     assert_eq!(
-        ents,
+        entities(&intel),
         [
             (EntityKind::Actor, "G0016", "APT29"),
             (EntityKind::Tool, "S0002", "Mimikatz"),
@@ -199,14 +198,7 @@ fn galaxy_names_without_ids_resolve_through_attack() {
 fn a_bare_event_with_untyped_attributes_is_classified() {
     let doc = br#"{"info": "bare", "Attribute": [{"value": "evil-site[.]top"}, {"value": "???"}]}"#;
     let mut intel = Intel::default();
-    import_reader(
-        &doc[..],
-        InputFormat::Misp,
-        "bare.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap();
+    import_misp(&doc[..], &mut intel).unwrap();
     assert_eq!(pairs(&intel), [(IocKind::Domain, "evil-site.top")]);
     assert_eq!(intel.problems.len(), 1);
     assert_eq!(intel.problems[0].item, "$.Attribute[1].value");
@@ -215,14 +207,7 @@ fn a_bare_event_with_untyped_attributes_is_classified() {
 #[test]
 fn json_that_is_not_an_event_is_refused() {
     let mut intel = Intel::default();
-    let e = import_reader(
-        &br#"{"foo": 1}"#[..],
-        InputFormat::Misp,
-        "x.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap_err();
+    let e = import_misp(&br#"{"foo": 1}"#[..], &mut intel).unwrap_err();
     assert!(matches!(e, FormatError::Format { .. }), "{e}");
 }
 
@@ -230,14 +215,7 @@ fn json_that_is_not_an_event_is_refused() {
 fn broken_and_deep_json_name_their_path() {
     let mut intel = Intel::default();
     let doc = br#"{"Event": {"info": "x", "Attribute": [{"type": "md5", "value": "ab\q"}]}}"#;
-    let e = import_reader(
-        &doc[..],
-        InputFormat::Misp,
-        "b.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap_err();
+    let e = import_misp(&doc[..], &mut intel).unwrap_err();
     let FormatError::Json { path, column, .. } = &e else {
         panic!("{e}")
     };
@@ -247,24 +225,10 @@ fn broken_and_deep_json_name_their_path() {
     // limit; deep nesting where nothing is kept is skipped without
     // recursion. Neither overflows the stack.
     let deep = format!(r#"{{"Event": {{"Attribute": {}"#, "[".repeat(50_000));
-    let e = import_reader(
-        deep.as_bytes(),
-        InputFormat::Misp,
-        "d.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap_err();
+    let e = import_misp(deep.as_bytes(), &mut intel).unwrap_err();
     assert!(e.to_string().contains("recursion limit"), "{e}");
     let skipped = format!(r#"{{"Event": {}"#, "[".repeat(50_000));
-    let e = import_reader(
-        skipped.as_bytes(),
-        InputFormat::Misp,
-        "s.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap_err();
+    let e = import_misp(skipped.as_bytes(), &mut intel).unwrap_err();
     let FormatError::Json { path, .. } = &e else {
         panic!("{e}")
     };
@@ -283,14 +247,7 @@ fn event_tags_after_the_attributes_reach_every_attribute() {
         "Tag": [{"name": "misp-galaxy:mitre-malware=\"WellMess - S0514\""},
                 {"name": "misp-galaxy:mitre-attack-pattern=\"Phishing - T1566\""}]}}"#;
     let mut intel = Intel::default();
-    import_reader(
-        &doc[..],
-        InputFormat::Misp,
-        "late.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap();
+    import_misp(&doc[..], &mut intel).unwrap();
     let got: Vec<(&str, Option<&str>, &[String])> = intel
         .items
         .iter()
@@ -317,14 +274,7 @@ fn a_fault_keeps_the_attributes_before_it() {
         {"type": "domain", "value": "before-fault.top", "to_ids": true},
         {"type": "domain", "value": "after-fault.top", "to_ids": tru}]}}"#;
     let mut intel = Intel::default();
-    let e = import_reader(
-        &doc[..],
-        InputFormat::Misp,
-        "cut.json",
-        &ImportOptions::default(),
-        &mut intel,
-    )
-    .unwrap_err();
+    let e = import_misp(&doc[..], &mut intel).unwrap_err();
     let FormatError::Json { path, kept, .. } = &e else {
         panic!("{e}")
     };
@@ -333,78 +283,33 @@ fn a_fault_keeps_the_attributes_before_it() {
     assert_eq!(pairs(&intel), [(IocKind::Domain, "before-fault.top")]);
 }
 
-/// An endless MISP event generated on the fly: `n` attributes of about
-/// 8 KiB each (the padding is a member the reader skips), then the
-/// event's tags.
-struct EventGen {
-    n: u64,
-    i: u64,
-    buf: Vec<u8>,
-    pos: usize,
-    done: bool,
-}
-
-impl std::io::Read for EventGen {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.buf.len() {
-            self.buf.clear();
-            self.pos = 0;
-            if self.i < self.n {
-                let (i, sep) = (self.i, if self.i == 0 { "" } else { "," });
-                let pad = "p".repeat(8000);
-                self.buf.extend_from_slice(
-                    format!(
-                        r#"{sep}{{"type":"domain","value":"host{i}.stream-test.top","to_ids":true,"x_pad":"{pad}"}}"#
-                    )
-                    .as_bytes(),
-                );
-                self.i += 1;
-            } else if !self.done {
-                self.buf.extend_from_slice(
-                    br#"], "Tag": [{"name": "misp-galaxy:mitre-malware=\"WellMess - S0514\""}]}}"#,
-                );
-                self.done = true;
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// Peak resident memory of this process, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_large_event_streams_in_bounded_memory() {
     // 64 MiB of attributes: read whole, the event alone would take more
     // than that; streamed, only the items (about 8,000 short values) stay.
     let n = (64u64 << 20) / 8080;
-    let before = peak_rss_kib();
+    let before = support::peak_rss_kib();
     let mut intel = Intel::default();
     let stats = import_reader(
-        EventGen {
+        support::Generated::new(
+            br#"{"Event": {"info": "big", "Attribute": ["#,
             n,
-            i: 0,
-            buf: br#"{"Event": {"info": "big", "Attribute": ["#.to_vec(),
-            pos: 0,
-            done: false,
-        },
+            |i| {
+                // The padding is a member the reader skips.
+                let pad = "p".repeat(8000);
+                format!(
+                    r#"{{"type":"domain","value":"host{i}.stream-test.top","to_ids":true,"x_pad":"{pad}"}}"#
+                )
+            },
+            br#"], "Tag": [{"name": "misp-galaxy:mitre-malware=\"WellMess - S0514\""}]}}"#,
+        ),
         InputFormat::Misp,
         "big.json",
         &ImportOptions::default(),
         &mut intel,
     )
     .unwrap();
-    let grew_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    let grew_mib = support::peak_rss_kib().saturating_sub(before) / 1024;
     assert_eq!(stats.objects, n);
     assert_eq!(intel.items.len() as u64, n);
     assert!(stats.bytes > 60 << 20, "{} bytes", stats.bytes);

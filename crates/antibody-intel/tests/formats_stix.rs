@@ -1,18 +1,14 @@
 //! STIX 2.1 bundle import: a full bundle, a partly bad one, a broken one,
 //! hostile nesting, and a bundle far larger than memory should allow.
 
+mod support;
+
 use antibody_intel::formats::{
     FormatError, ImportOptions, InputFormat, import_path, import_reader,
 };
 use antibody_intel::{EntityKind, Flag, Intel, IocKind};
 use std::io::Read;
-use std::path::Path;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/formats")
-        .join(name)
-}
+use support::fixture;
 
 fn values(intel: &Intel, kind: IocKind) -> Vec<&str> {
     intel
@@ -322,75 +318,25 @@ fn the_object_limit_stops_with_a_problem() {
 
 /// A bundle produced on the fly: `n` indicators of about 8 KiB each,
 /// never held in memory whole.
-struct BundleGen {
-    n: u64,
-    i: u64,
-    buf: Vec<u8>,
-    pos: usize,
-    done: bool,
-}
-
-impl BundleGen {
-    fn new(n: u64) -> Self {
-        BundleGen {
-            n,
-            i: 0,
-            buf: br#"{"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": ["#.to_vec(),
-            pos: 0,
-            done: false,
-        }
-    }
-
-    fn refill(&mut self) {
-        self.buf.clear();
-        self.pos = 0;
-        if self.i == self.n {
-            if !self.done {
-                self.buf.extend_from_slice(b"]}\n");
-                self.done = true;
-            }
-            return;
-        }
-        let i = self.i;
-        let ip = format!(
-            "{}.{}.{}.{}",
-            11 + (i >> 24) % 200,
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255
-        );
-        let sep = if i == 0 { "" } else { "," };
-        let pad = "p".repeat(8000);
-        self.buf.extend_from_slice(
+fn bundle(n: u64) -> impl Read {
+    let pad = "p".repeat(8000);
+    support::Generated::new(
+        br#"{"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000", "objects": ["#,
+        n,
+        move |i| {
+            let ip = format!(
+                "{}.{}.{}.{}",
+                11 + (i >> 24) % 200,
+                (i >> 16) & 255,
+                (i >> 8) & 255,
+                i & 255
+            );
             format!(
-                r#"{sep}{{"type":"indicator","spec_version":"2.1","id":"indicator--{i:012}","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z","x_padding":"{pad}"}}"#
+                r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{i:012}","pattern":"[ipv4-addr:value = '{ip}']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z","x_padding":"{pad}"}}"#
             )
-            .as_bytes(),
-        );
-        self.i += 1;
-    }
-}
-
-impl Read for BundleGen {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.buf.len() {
-            self.refill();
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// Peak resident memory of this process, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+        },
+        b"]}\n",
+    )
 }
 
 #[test]
@@ -403,18 +349,18 @@ fn a_huge_bundle_streams_in_bounded_memory() {
         1 << 30
     };
     let n = target / 8190;
-    let before = peak_rss_kib();
+    let before = support::peak_rss_kib();
     let start = std::time::Instant::now();
     let mut intel = Intel::default();
     let stats = import_reader(
-        BundleGen::new(n),
+        bundle(n),
         InputFormat::Stix,
         "huge.json",
         &ImportOptions::default(),
         &mut intel,
     )
     .unwrap();
-    let grew_mib = peak_rss_kib().saturating_sub(before) / 1024;
+    let grew_mib = support::peak_rss_kib().saturating_sub(before) / 1024;
     eprintln!(
         "{} objects, {} MiB in {:.1}s, peak RSS grew {grew_mib} MiB",
         stats.objects,

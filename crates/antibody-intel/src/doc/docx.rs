@@ -57,29 +57,16 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
     let mut archive = ZipArchive::new(Cursor::new(bytes))
         .map_err(|e| DocError::malformed(FORMAT, format!("not a readable zip archive: {e}")))?;
     let mut warnings = Vec::new();
-    let links = part_links(&mut archive, DOCUMENT, limits)?;
     let (title, published) = match small_part(&mut archive, CORE, limits)? {
         Some(xml) => core_properties(&xml),
         None => (None, None),
     };
     let mut out = TextOut::new(limits.max_text);
-    {
-        let (reader, overflow) = open_part(&mut archive, DOCUMENT, limits.max_bytes, limits)?
-            .ok_or_else(|| {
-                DocError::malformed(
-                    FORMAT,
-                    format!("{DOCUMENT} is missing: this zip is not a Word document"),
-                )
-            })?;
-        part_text(
-            DOCUMENT,
-            reader,
-            &overflow,
-            &links,
-            limits,
-            &mut out,
-            &mut warnings,
-        )?;
+    if !read_part(&mut archive, DOCUMENT, limits, &mut out, &mut warnings)? {
+        return Err(DocError::malformed(
+            FORMAT,
+            format!("{DOCUMENT} is missing: this zip is not a Word document"),
+        ));
     }
     let extra = extra_parts(&archive);
     if extra.len() > MAX_EXTRA_PARTS {
@@ -92,24 +79,9 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
         if out.is_full() {
             break;
         }
+        out.blank_line();
         // The body is read; a broken note or header costs only itself.
-        let read = part_links(&mut archive, name, limits).and_then(|links| {
-            let Some((reader, overflow)) = open_part(&mut archive, name, limits.max_bytes, limits)?
-            else {
-                return Ok(());
-            };
-            out.blank_line();
-            part_text(
-                name,
-                reader,
-                &overflow,
-                &links,
-                limits,
-                &mut out,
-                &mut warnings,
-            )
-        });
-        if let Err(e) = read {
+        if let Err(e) = read_part(&mut archive, name, limits, &mut out, &mut warnings) {
             warnings.push(format!("{name} was not read: {e}"));
         }
     }
@@ -121,6 +93,23 @@ pub(super) fn read(bytes: &[u8], limits: &DocLimits) -> Result<DocText, DocError
         text: out.finish(&mut warnings),
         warnings,
     })
+}
+
+/// Streams the text of part `name`, with its hyperlink targets, into
+/// `out`; false when the zip has no such part.
+fn read_part(
+    archive: &mut Archive<'_>,
+    name: &str,
+    limits: &DocLimits,
+    out: &mut TextOut,
+    warnings: &mut Vec<String>,
+) -> Result<bool, DocError> {
+    let links = part_links(archive, name, limits)?;
+    let Some((reader, overflow)) = open_part(archive, name, limits.max_bytes, limits)? else {
+        return Ok(false);
+    };
+    part_text(name, reader, &overflow, &links, limits, out, warnings)?;
+    Ok(true)
 }
 
 /// The note, comment, header and footer parts, in reading order: notes,
