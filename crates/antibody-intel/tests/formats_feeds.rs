@@ -197,3 +197,9 @@ fn a_list_with_an_endless_line_keeps_the_rest() {
     assert_eq!(pairs(&intel), [(IocKind::Domain, "evil-site.top")]);
     assert_eq!(intel.problems[0].item, "l.txt:1");
 }
+
+#[test]
+fn every_truncation_and_corruption_of_a_kev_catalogue_is_handled() {
+    let doc = std::fs::read(fixture("kev.json")).unwrap();
+    support::every_cut_and_corruption(&doc, InputFormat::Kev);
+}

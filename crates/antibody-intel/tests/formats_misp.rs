@@ -326,3 +326,11 @@ fn a_large_event_streams_in_bounded_memory() {
         stats.bytes >> 20
     );
 }
+
+#[test]
+fn every_truncation_and_corruption_of_an_event_is_handled() {
+    let doc = std::fs::read(fixture("misp-event.json")).unwrap();
+    support::every_cut_and_corruption(&doc, InputFormat::Misp);
+    let doc = std::fs::read(fixture("misp-response.json")).unwrap();
+    support::every_cut_and_corruption(&doc, InputFormat::Misp);
+}

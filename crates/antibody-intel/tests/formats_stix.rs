@@ -378,3 +378,9 @@ fn a_huge_bundle_streams_in_bounded_memory() {
         stats.bytes >> 20
     );
 }
+
+#[test]
+fn every_truncation_and_corruption_of_a_bundle_is_handled() {
+    let doc = std::fs::read(fixture("stix-bundle.json")).unwrap();
+    support::every_cut_and_corruption(&doc, InputFormat::Stix);
+}

@@ -29,15 +29,8 @@ fn advisory() -> String {
 }
 
 fn run_json(args: &[&str]) -> (i32, Value) {
-    let out = antibody().args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let doc = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: not JSON:\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap(), doc)
+    let (code, doc, _) = common::json_output(args);
+    (code, doc)
 }
 
 fn values(doc: &Value, kind: &str) -> Vec<String> {

@@ -20,30 +20,8 @@ const OK_LINE: &str = "198.51.100.7 - - [12/May/2020:08:00:00 +0000] \"GET /inde
 /// answered with 200.
 const PROBE_LINE: &str = "203.0.113.45 - - [12/May/2020:08:03:05 +0000] \"GET /vpn/../vpns/cfg/smb.conf HTTP/1.1\" 200 158 \"-\" \"python-requests/2.22.0\"\n";
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn example_logs() -> PathBuf {
     repo().join("examples/logs")
-}
-
-/// Runs `antibody ARGS --format json` and returns the exit code, the
-/// parsed document and stderr.
-fn run_json(args: &[&std::ffi::OsStr]) -> (i32, Value, String) {
-    let out = antibody()
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "bad JSON ({e}): {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc, stderr)
 }
 
 /// `antibody logs hunt EXTRA... PATH` with JSON output.

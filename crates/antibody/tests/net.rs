@@ -8,32 +8,12 @@ use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn example_capture() -> PathBuf {
     repo().join("examples/net/apt29-2020-day.pcapng")
 }
 
 fn zeek_fixtures() -> PathBuf {
     repo().join("crates/antibody-net/tests/data/zeek")
-}
-
-fn run_json(args: &[&std::ffi::OsStr]) -> (i32, Value, String) {
-    let out = antibody()
-        .args(args)
-        .args(["--format", "json", "--quiet"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "bad JSON ({e}): {}\nstderr: {stderr}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc, stderr)
 }
 
 fn net_hunt(path: &Path) -> (i32, Value, String) {

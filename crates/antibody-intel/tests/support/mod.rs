@@ -75,3 +75,42 @@ pub fn peak_rss_kib() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
+
+/// Imports every truncation of `doc` and copies with each byte in turn
+/// replaced by a JSON-breaking one: each must give a partial import or an
+/// error naming the file, never a panic, and only items of its own source.
+pub fn every_cut_and_corruption(doc: &[u8], format: antibody_intel::formats::InputFormat) {
+    use antibody_intel::Intel;
+    use antibody_intel::formats::{ImportOptions, import_reader};
+    let check = |bytes: &[u8], what: &str| {
+        let mut intel = Intel::default();
+        match import_reader(
+            bytes,
+            format,
+            "cut.json",
+            &ImportOptions::default(),
+            &mut intel,
+        ) {
+            Ok(_) => {}
+            Err(e) => assert!(e.to_string().starts_with("cut.json"), "{what}: {e}"),
+        }
+        assert!(
+            intel.items.iter().all(|i| i.source == 0),
+            "{what}: an item without its source"
+        );
+    };
+    for cut in 0..doc.len() {
+        check(&doc[..cut], &format!("cut at {cut}"));
+    }
+    // Each byte in turn, by a quote, a brace or an invalid UTF-8 byte in
+    // rotation (all three at every offset would triple the time in debug
+    // builds for little more coverage).
+    let mut bad = doc.to_vec();
+    for i in 0..doc.len() {
+        let b = [b'"', b'{', 0xff][i % 3];
+        let keep = bad[i];
+        bad[i] = b;
+        check(&bad, &format!("byte {i} set to {b:#x}"));
+        bad[i] = keep;
+    }
+}

@@ -17,6 +17,33 @@ pub fn antibody() -> Command {
     c
 }
 
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs the binary with `args` and reads its standard output as one JSON
+/// document: the exit code, the document and standard error. A run whose
+/// output is not JSON fails the test, showing both streams.
+pub fn json_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, serde_json::Value, String) {
+    let out = antibody().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}): {}\nstderr: {stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (out.status.code().unwrap_or(-1), doc, stderr)
+}
+
+/// `antibody ARGS --format json --quiet`, as [`json_output`].
+pub fn run_json(args: &[&std::ffi::OsStr]) -> (i32, serde_json::Value, String) {
+    let mut all = args.to_vec();
+    all.extend(["--format", "json", "--quiet"].map(std::ffi::OsStr::new));
+    json_output(&all)
+}
+
 /// Writes a user pack with one YARA rule on [`MARKER`], a SHA-256
 /// indicator for `hash_of` (if given), and a file-name indicator
 /// `dropper-*.sh`.
