@@ -1,8 +1,11 @@
 //! JSON reading that knows where it is: every value is built through a seed
 //! that keeps the path from the root (`$.objects[3].pattern`), so a parse
-//! error names the place it broke, and the large array of a feed (STIX
-//! `objects`, KEV `vulnerabilities`) is visited one element at a time so
-//! memory stays bounded by the largest element rather than the file.
+//! error names the place it broke, and the large arrays of a feed (STIX
+//! `objects`, KEV `vulnerabilities`, MISP `Event.Attribute` at any depth a
+//! caller chooses) are visited one element at a time so memory stays
+//! bounded by the largest element rather than the file. A caller says, path
+//! by path, what to descend into, keep, stream or skip; what it skips is
+//! read past without being built.
 //!
 //! serde_json's recursion limit (128 levels) stays on: deeply nested input
 //! is an error, never a stack overflow.
