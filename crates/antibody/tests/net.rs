@@ -20,15 +20,6 @@ fn net_hunt(path: &Path) -> (i32, Value, String) {
     run_json(&["net".as_ref(), "hunt".as_ref(), path.as_os_str()])
 }
 
-fn rule_ids(doc: &Value) -> Vec<String> {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"]["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn net_hunt_on_the_example_capture_finds_every_planted_trait() {
     let (code, doc, stderr) = net_hunt(&example_capture());

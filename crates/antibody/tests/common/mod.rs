@@ -121,23 +121,13 @@ pub fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
 /// Runs a hunt with only the test pack and JSON output; returns the exit
 /// code and the parsed document.
 pub fn hunt_json(pack: &Path, args: &[&std::ffi::OsStr]) -> (i32, serde_json::Value) {
-    let out = antibody()
-        .arg("hunt")
-        .arg("--no-builtin")
-        .arg("--pack")
-        .arg(pack)
-        .args(["--format", "json", "--quiet"])
-        .args(args)
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "bad JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), doc)
+    use std::ffi::OsStr;
+    let mut all = ["hunt", "--no-builtin", "--pack"].map(OsStr::new).to_vec();
+    all.push(pack.as_os_str());
+    all.extend(["--format", "json", "--quiet"].map(OsStr::new));
+    all.extend_from_slice(args);
+    let (code, doc, _) = json_output(&all);
+    (code, doc)
 }
 
 /// Rule ids of the findings in a JSON document.
