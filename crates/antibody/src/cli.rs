@@ -139,12 +139,9 @@ pub struct IntelExtractArgs {
     pub output: Option<PathBuf>,
 }
 
-/// `antibody intel ingest`.
+/// The pack `intel ingest` and `intel import` write.
 #[derive(Debug, Args)]
-pub struct IntelIngestArgs {
-    /// Advisories to read (text, HTML, Markdown, PDF, DOCX).
-    #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+pub struct PackOutArgs {
     /// Write the pack into this directory (created; an existing pack there
     /// is rewritten).
     #[arg(long, value_name = "DIR")]
@@ -152,6 +149,17 @@ pub struct IntelIngestArgs {
     /// The pack's name (default: made from the directory's name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+}
+
+/// `antibody intel ingest`.
+#[derive(Debug, Args)]
+pub struct IntelIngestArgs {
+    /// Advisories to read (text, HTML, Markdown, PDF, DOCX).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Where the pack goes.
+    #[command(flatten)]
+    pub out: PackOutArgs,
     /// Indicators found with a lower confidence (0–1) are listed in
     /// SUMMARY.md but not hunted.
     #[arg(long, value_name = "X", default_value_t = 0.5)]
@@ -164,12 +172,9 @@ pub struct IntelImportArgs {
     /// STIX, MISP, KEV, CSV or list files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Write the pack into this directory.
-    #[arg(long, value_name = "DIR")]
-    pub pack_out: PathBuf,
-    /// The pack's name (default: made from the directory's name).
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
+    /// Where the pack goes.
+    #[command(flatten)]
+    pub out: PackOutArgs,
     /// Read every file as this format instead of deciding by content.
     #[arg(long = "as", value_enum, value_name = "FORMAT")]
     pub input_format: Option<ImportFormatArg>,

@@ -100,18 +100,9 @@ fn packs_list_and_show_the_builtin_pack() {
 fn packs_validate_reports_every_problem_with_file_and_line() {
     let d = tempfile::tempdir().unwrap();
     let pack = write_pack(d.path(), None);
-    let out = antibody()
-        .args(["packs", "validate"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ok: pack test-pack"));
+    let (code, text) = packs_validate(&pack);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("ok: pack test-pack"), "{text}");
 
     std::fs::write(
         pack.join("yara/broken.yar"),
@@ -123,13 +114,8 @@ fn packs_validate_reports_every_problem_with_file_and_line() {
         "[[indicator]]\ntype = \"md5\"\nvalue = \"xyz\"\ndescription = \"bad\"\nseverity = \"high\"\nsource = \"t\"\n\n[[indicator]]\ntype = \"ipv4\"\nvalue = \"999.1.1.1\"\ndescription = \"bad\"\nseverity = \"high\"\nsource = \"t\"\n",
     )
     .unwrap();
-    let out = antibody()
-        .args(["packs", "validate"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = packs_validate(&pack);
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("indicators.toml:1: md5 `xyz`"), "{text}");
     assert!(
         text.contains("indicators.toml:8: ipv4 `999.1.1.1`"),
@@ -139,12 +125,7 @@ fn packs_validate_reports_every_problem_with_file_and_line() {
 
     // Indicators fixed: now only the YARA file is wrong, named with its line.
     write_pack(d.path(), None);
-    let out = antibody()
-        .args(["packs", "validate"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{text}");
+    let (code, text) = packs_validate(&pack);
+    assert_eq!(code, 1, "{text}");
     assert!(text.contains("yara/broken.yar:3"), "{text}");
 }

@@ -156,16 +156,8 @@ fn ingest_writes_a_pack_that_validates_and_hunts_at_once() {
     );
     assert!(pack.join("SUMMARY.md").is_file());
 
-    let out = antibody()
-        .args(["packs", "validate"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = common::packs_validate(&pack);
+    assert_eq!(code, 0, "{text}");
 
     // Evidence: the sample the advisory lists, among harmless files.
     let evidence = dir.path().join("evidence");
@@ -222,16 +214,8 @@ fn ingest_keeps_valid_embedded_rules_and_leaves_out_broken_ones() {
     if yara.iter().any(|f| f.contains("broken-marker")) {
         panic!("a rule that does not compile stayed in the pack: {yara:?}");
     }
-    let out = antibody()
-        .args(["packs", "validate"])
-        .arg(&pack)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let (code, text) = common::packs_validate(&pack);
+    assert_eq!(code, 0, "{text}");
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> String {

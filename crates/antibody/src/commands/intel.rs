@@ -6,7 +6,7 @@
 
 use crate::cli::{
     ExportFormatArg, ExtractFormatArg, FormatArg, ImportFormatArg, IntelCommand, IntelExtractArgs,
-    IntelImportArgs, IntelIngestArgs,
+    IntelImportArgs, IntelIngestArgs, PackOutArgs,
 };
 use antibody_core::pack::{self, Level, Pack};
 use antibody_intel::cluster::{ClusterOptions, Clusterer};
@@ -237,7 +237,7 @@ fn ingest(args: IntelIngestArgs) -> anyhow::Result<u8> {
     if intel.sources.is_empty() {
         bail!("no document could be read, so no pack was written");
     }
-    write_and_check(&intel, &args.pack_out, args.name, args.min_confidence)?;
+    write_and_check(&intel, args.out, args.min_confidence)?;
     Ok(if failed > 0 { EXIT_PARTIAL } else { 0 })
 }
 
@@ -295,7 +295,7 @@ fn import(args: IntelImportArgs) -> anyhow::Result<u8> {
     if intel.sources.is_empty() {
         bail!("no input could be read, so no pack was written");
     }
-    write_and_check(&intel, &args.pack_out, args.name, 0.0)?;
+    write_and_check(&intel, args.out, 0.0)?;
     Ok(if failed > 0 { EXIT_PARTIAL } else { 0 })
 }
 
@@ -312,13 +312,9 @@ fn input_format(f: ImportFormatArg) -> InputFormat {
 /// Writes the pack, then checks it as `packs validate` would and leaves
 /// out rule files the engines reject (each reported), so the pack that
 /// remains loads and hunts.
-fn write_and_check(
-    intel: &Intel,
-    dir: &Path,
-    name: Option<String>,
-    min_confidence: f32,
-) -> anyhow::Result<()> {
-    let name = match name {
+fn write_and_check(intel: &Intel, out: PackOutArgs, min_confidence: f32) -> anyhow::Result<()> {
+    let dir = out.pack_out.as_path();
+    let name = match out.name {
         Some(n) => n,
         None => {
             let base = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());

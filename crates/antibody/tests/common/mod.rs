@@ -106,6 +106,17 @@ source = "t"
     p
 }
 
+/// `antibody packs validate PACK`: the exit code and standard output.
+pub fn packs_validate(pack: &Path) -> (i32, String) {
+    let out = antibody()
+        .args(["packs", "validate"])
+        .arg(pack)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).expect("packs validate writes UTF-8");
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// Builds a zip in memory from `(name, bytes)` members.
 pub fn zip_bytes(members: &[(&str, &[u8])]) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
