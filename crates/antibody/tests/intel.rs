@@ -277,12 +277,12 @@ fn import_stix_misp_and_kev_into_one_pack() {
     assert!(summary.contains("CVE-2019-19781"), "{summary}");
 }
 
-/// `(type, value)` of every indicator in the pack at `dir`, through
-/// `packs show`-independent JSON: the exported CSV.
-fn antibody_core_pack(dir: &Path) -> Vec<(String, String)> {
+/// `antibody intel export --pack PACK --format FORMAT`, which must succeed:
+/// its standard output.
+fn export(pack: &std::ffi::OsStr, format: &str) -> Vec<u8> {
     let out = antibody()
-        .args(["intel", "export", "--format", "csv", "--pack"])
-        .arg(dir)
+        .args(["intel", "export", "--format", format, "--pack"])
+        .arg(pack)
         .output()
         .unwrap();
     assert!(
@@ -290,7 +290,13 @@ fn antibody_core_pack(dir: &Path) -> Vec<(String, String)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
+    out.stdout
+}
+
+/// `(type, value)` of every indicator in the pack at `dir`, through
+/// `packs show`-independent JSON: the exported CSV.
+fn antibody_core_pack(dir: &Path) -> Vec<(String, String)> {
+    String::from_utf8(export(dir.as_os_str(), "csv"))
         .unwrap()
         .lines()
         .skip(1)
@@ -303,25 +309,7 @@ fn antibody_core_pack(dir: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn export_is_deterministic_stix_and_misp() {
-    let run = |format: &str| {
-        let out = antibody()
-            .args([
-                "intel",
-                "export",
-                "--pack",
-                "apt29-2020",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
+    let run = |format: &str| export("apt29-2020".as_ref(), format);
     let a = run("stix");
     assert_eq!(a, run("stix"), "same pack, same bytes");
     let bundle: Value = serde_json::from_slice(&a).unwrap();
